@@ -1,0 +1,71 @@
+import { Command } from 'commander';
+import { reportError } from './errors.js';
+
+/** Every command, option and description of the CLI; handlers load only when their verb runs. */
+export function buildProgram(): Command {
+  const program = new Command('podvoy')
+    .description('Play a declarative spec into podman pods: apps behind Envoy sidecars, run by podman -> conmon -> runc.')
+    .option('--debug', 'print stack traces of errors')
+    .showHelpAfterError();
+
+  program
+    .command('play')
+    .description('start or update the pods of a spec; prints each service URL once it serves')
+    .argument('<spec>', 'spec file, e.g. examples/blog/podvoy.yaml')
+    .option('--timeout <seconds>', 'how long to wait for each pod to serve', '60')
+    .action(async (spec: string, opts: { timeout: string }) => (await import('./commands/play.js')).run(spec, opts));
+
+  program
+    .command('ps')
+    .description('list the pods podvoy runs: name, status, containers, URL')
+    .option('--json', 'print JSON only')
+    .action(async (opts: { json?: boolean }) => (await import('./commands/ps.js')).run(opts));
+
+  program
+    .command('logs')
+    .description("show a spec's container logs")
+    .argument('<spec>', 'spec file or deployment name')
+    .argument('[container]', 'nginx, envoy or app (default: all)')
+    .option('-f, --follow', 'keep printing new lines')
+    .option('--tail <lines>', 'only the last lines of each container')
+    .action(async (spec: string, container: string | undefined, opts: { follow?: boolean; tail?: string }) =>
+      (await import('./commands/logs.js')).run(spec, container, opts),
+    );
+
+  program
+    .command('render')
+    .description('print or write what play would run; starts nothing')
+    .argument('<spec>', 'spec file')
+    .option('--out <dir>', 'write the files into this directory instead of printing them')
+    .action(async (spec: string, opts: { out?: string }) => (await import('./commands/render.js')).run(spec, opts));
+
+  program
+    .command('down')
+    .description('remove everything play created for a spec')
+    .argument('<spec>', 'spec file or deployment name')
+    .action(async (spec: string) => (await import('./commands/down.js')).run(spec));
+
+  program
+    .command('images')
+    .description('local images')
+    .command('build')
+    .description("build localhost/podvoy/nginx and localhost/podvoy/envoy from this host's binaries (no registry needed)")
+    .action(async () => (await import('./commands/images-build.js')).run());
+
+  program
+    .command('doctor')
+    .description('check podman, runc, images and host settings; says how to fix each problem')
+    .option('--json', 'print JSON only')
+    .action(async (opts: { json?: boolean }) => (await import('./commands/doctor.js')).run(opts));
+
+  return program;
+}
+
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    process.exitCode = reportError(error, Boolean(program.opts().debug));
+  }
+}

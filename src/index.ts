@@ -1,0 +1,122 @@
+/**
+ * podvoy's library API: the CLI and the tests use only this. Each function runs the pipeline
+ * spec -> model -> render -> engine for one verb.
+ */
+import path from 'node:path';
+import type { StateRoots } from './mesh/layout.js';
+import { planPod } from './mesh/plan.js';
+import { renderPod } from './render/pod.js';
+import { TEMPLATE_NAMES, compileTemplates } from './render/templates.js';
+import { loadSpec } from './spec/load.js';
+import type { Spec } from './spec/model.js';
+import { runDoctor, type Check } from './engine/doctor.js';
+import { downSpec, type DownResult } from './engine/down.js';
+import { PACKAGE_ROOT, readTextFiles, writeFileAtomic } from './engine/files.js';
+import { buildImages as buildLocalImages, ensureImage, resolveImages, type BuiltImage } from './engine/images.js';
+import { showLogs, type LogsOptions } from './engine/logs.js';
+import { playPods, type PlannedPod, type PlayResult } from './engine/play.js';
+import { listPods, type DeployedPod } from './engine/pods.js';
+import type { ReadinessOptions } from './engine/readiness.js';
+
+export * from './errors.js';
+export type { Spec, Service, StaticApp, ImageApp, Sidecar, Publish } from './spec/model.js';
+export type { StateRoots } from './mesh/layout.js';
+export type { PlayResult, ServiceOutcome } from './engine/play.js';
+export type { DownResult } from './engine/down.js';
+export type { DeployedPod } from './engine/pods.js';
+export type { Check } from './engine/doctor.js';
+export type { BuiltImage } from './engine/images.js';
+export type { LogsOptions } from './engine/logs.js';
+export { loadSpec };
+
+export interface CommonOptions {
+  /** Where podvoy keeps rendered files and sockets. @default from PODVOY_STATE_DIR / PODVOY_RUN_DIR, else /var/lib/podvoy and /run/podvoy */
+  readonly roots?: StateRoots;
+  /** Called with one line per long step (image builds, waiting for readiness). */
+  readonly onProgress?: (line: string) => void;
+}
+
+export function defaultRoots(env: NodeJS.ProcessEnv = process.env): StateRoots {
+  return {
+    stateDir: env.PODVOY_STATE_DIR || '/var/lib/podvoy',
+    runDir: env.PODVOY_RUN_DIR || '/run/podvoy',
+  };
+}
+
+async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<PlannedPod[]> {
+  const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+  const templates = compileTemplates(sources);
+  const images = await resolveImages(spec.images, { pull });
+  const planned: PlannedPod[] = [];
+  for (const service of spec.services) {
+    if (pull && service.app.kind === 'image') {
+      await ensureImage(service.app.image, `Fix services.${service.name}.image in the spec, or build that image locally.`);
+    }
+    const plan = planPod(spec, service, images, roots, sources);
+    planned.push({ plan, rendered: renderPod(templates, plan) });
+  }
+  return planned;
+}
+
+/** Plays a spec file: returns once every service serves through its sidecar. */
+export async function play(file: string, options: CommonOptions & ReadinessOptions = {}): Promise<PlayResult> {
+  const spec = await loadSpec(file);
+  const roots = options.roots ?? defaultRoots();
+  const planned = await planSpec(spec, roots, true);
+  return playPods(spec.name, planned, { ...options, roots });
+}
+
+/** Removes all that playing a spec created. Takes the spec file, or a deployment name. */
+export async function down(fileOrName: string, options: CommonOptions = {}): Promise<DownResult> {
+  return downSpec(await specNameOf(fileOrName), options.roots ?? defaultRoots());
+}
+
+/** The pods podvoy runs. */
+export async function ps(): Promise<DeployedPod[]> {
+  return listPods();
+}
+
+export async function logs(fileOrName: string, options: LogsOptions = {}): Promise<void> {
+  return showLogs(await specNameOf(fileOrName), options);
+}
+
+export interface RenderedFile {
+  /** Path relative to the output directory: `<pod>/<file>`. */
+  readonly path: string;
+  readonly content: string;
+}
+
+/**
+ * Renders what `play` would run, starting nothing and pulling nothing; with `outDir`, also
+ * writes the files there.
+ */
+export async function render(file: string, options: CommonOptions & { outDir?: string } = {}): Promise<RenderedFile[]> {
+  const spec = await loadSpec(file);
+  const planned = await planSpec(spec, options.roots ?? defaultRoots(), false);
+  const files = planned.flatMap(({ plan, rendered }) => [
+    { path: `${plan.pod}/pod.yaml`, content: rendered.podYaml },
+    ...(rendered.nginxConf === undefined ? [] : [{ path: `${plan.pod}/nginx.conf`, content: rendered.nginxConf }]),
+    { path: `${plan.pod}/envoy.yaml`, content: rendered.envoyYaml },
+  ]);
+  if (options.outDir) {
+    for (const f of files) await writeFileAtomic(path.join(options.outDir, f.path), f.content);
+  }
+  return files;
+}
+
+export async function buildImages(options: CommonOptions = {}): Promise<BuiltImage[]> {
+  return buildLocalImages(options.onProgress);
+}
+
+export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
+  return runDoctor(options.roots ?? defaultRoots());
+}
+
+/** A spec file names its deployment; so may the user, once the file is gone. */
+async function specNameOf(fileOrName: string): Promise<string> {
+  if (/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(fileOrName) && !fileOrName.includes('.')) {
+    const asFile = await loadSpec(fileOrName).catch(() => undefined);
+    return asFile?.name ?? fileOrName;
+  }
+  return (await loadSpec(fileOrName)).name;
+}
