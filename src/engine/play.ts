@@ -9,13 +9,12 @@ import {
   kubePlayArgs,
   networkCreateArgs,
   networkExistsArgs,
-  podRmArgs,
   podStartArgs,
   podStopArgs,
 } from './podman-args.js';
-import { listPods, type DeployedPod } from './pods.js';
+import { listPods, removePods, type DeployedPod } from './pods.js';
 import { assertPortFree } from './ports.js';
-import { waitUntilReady, type ReadinessOptions } from './readiness.js';
+import { targetOfDeployed, targetOfPlan, waitUntilReady, type ReadinessOptions } from './readiness.js';
 
 /** Seconds a stopping container gets between SIGTERM and SIGKILL; nginx and Envoy need less. */
 export const STOP_SECONDS = 5;
@@ -91,12 +90,12 @@ export async function playPods(specName: string, planned: readonly PlannedPod[],
   await ensureNetwork(network, specName);
 
   const started: string[] = [];
-  const stopped: string[] = [];
+  const stopped: DeployedPod[] = [];
   try {
     for (const plan of toStart) {
       progress(`starting ${plan.pod}`);
       await podman(podStartArgs([plan.pod]));
-      await waitUntilReady(plan, options);
+      await waitUntilReady(targetOfPlan(plan, network), options);
       outcomes.push({ service: plan.service.name, pod: plan.pod, outcome: 'started', url: plan.url });
     }
     for (const { plan, olds } of changes) {
@@ -104,28 +103,33 @@ export async function playPods(specName: string, planned: readonly PlannedPod[],
       const holders = [...olds, ...stale].filter((pod) => plan.url && pod.url === plan.url && pod.status !== 'Exited');
       if (holders.length) {
         await podman(podStopArgs(holders.map((p) => p.name), STOP_SECONDS));
-        stopped.push(...holders.map((p) => p.name));
+        stopped.push(...holders);
       }
       progress(`playing ${plan.pod}`);
       started.push(plan.pod);
       // A pod of this very revision can be left over from a play that was interrupted.
-      if (existing.some((pod) => pod.name === plan.pod)) await podman(podRmArgs([plan.pod], 0));
+      if (existing.some((pod) => pod.name === plan.pod)) await removePods([plan.pod], 0);
       await podman(kubePlayArgs(plan.paths.podYaml, network));
       progress(`waiting for ${plan.pod} to serve`);
-      await waitUntilReady(plan, options);
+      await waitUntilReady(targetOfPlan(plan, network), options);
       outcomes.push({ service: plan.service.name, pod: plan.pod, outcome: olds.length ? 'replaced' : 'created', url: plan.url });
     }
   } catch (error) {
     progress('rolling back');
-    await podmanRaw(podRmArgs(started, 0));
+    await removePods(started, 0).catch(() => {});
     for (const { plan } of changes) await removePodFiles(plan.paths);
-    if (stopped.length) await podmanRaw(podStartArgs(stopped));
+    if (stopped.length) {
+      await podman(podStartArgs(stopped.map((p) => p.name)));
+      for (const pod of stopped) {
+        await waitUntilReady(targetOfDeployed(pod, podPaths(options.roots, specName, pod.name).adminSocket, network), options);
+      }
+    }
     throw error;
   }
 
   const retired = [...changes.flatMap((c) => c.olds), ...stale];
   if (retired.length) {
-    await podman(podRmArgs(retired.map((p) => p.name), STOP_SECONDS));
+    await removePods(retired.map((p) => p.name), STOP_SECONDS);
     for (const pod of retired) await removePodFiles(podPaths(options.roots, specName, pod.name));
   }
   return { spec: specName, services: outcomes, removed: stale.map((p) => p.name) };

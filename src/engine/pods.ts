@@ -1,6 +1,6 @@
 import { LABELS } from '../mesh/names.js';
-import { podman } from './podman.js';
-import { containerInspectArgs, podLogsArgs, podPsArgs } from './podman-args.js';
+import { podman, podmanRaw } from './podman.js';
+import { containerInspectArgs, podLogsArgs, podPsArgs, podRmArgs, podStopArgs } from './podman-args.js';
 
 /** A pod podvoy played, as podman reports it. */
 export interface DeployedPod {
@@ -87,4 +87,14 @@ export async function tailPodLogs(pod: string, lines: number): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/**
+ * Stops, then removes pods. `pod rm --force` alone on a running pod takes seconds longer than
+ * a stop followed by a remove (podman 4.3), whatever `--time` says.
+ */
+export async function removePods(pods: readonly string[], stopSeconds: number): Promise<void> {
+  if (!pods.length) return;
+  await podmanRaw(podStopArgs(pods, stopSeconds));
+  await podman(podRmArgs(pods, stopSeconds));
 }

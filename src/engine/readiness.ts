@@ -1,8 +1,8 @@
 import { PodNotReadyError } from '../errors.js';
 import type { PodPlan } from '../mesh/plan.js';
-import { containerName, networkName, serviceContainers } from '../mesh/names.js';
+import { containerName, serviceContainers } from '../mesh/names.js';
 import { adminGet, httpGet } from './http.js';
-import { inspectContainers, tailPodLogs, type ContainerState } from './pods.js';
+import { inspectContainers, tailPodLogs, type ContainerState, type DeployedPod } from './pods.js';
 
 export interface ReadinessOptions {
   /** @default 30000 */
@@ -11,30 +11,56 @@ export interface ReadinessOptions {
   readonly intervalMs?: number;
 }
 
+/** What to watch to know that a pod serves. */
+export interface ReadinessTarget {
+  readonly pod: string;
+  /** Full container names, infra excluded. */
+  readonly containers: readonly string[];
+  readonly adminSocket: string;
+  /** The published URL; without one, the pod's address on `network` is probed. */
+  readonly url?: string;
+  readonly network: string;
+  readonly sidecarPort: number;
+  /** Which answers through the sidecar count as serving. */
+  readonly serves: (status: number) => boolean;
+}
+
+/** A static site must answer 200 for its index; any app at all, anything but a 5xx. */
+export function targetOfPlan(plan: PodPlan, network: string): ReadinessTarget {
+  return {
+    pod: plan.pod,
+    containers: serviceContainers(plan.service).map((c) => containerName(plan.pod, c)),
+    adminSocket: plan.paths.adminSocket,
+    ...(plan.url ? { url: plan.url } : {}),
+    network,
+    sidecarPort: plan.service.sidecar.port,
+    serves: plan.service.app.kind === 'static' ? (status) => status === 200 : (status) => status < 500,
+  };
+}
+
 /**
  * Returns once the pod serves: Envoy's admin reports ready (`/ready`, through the admin socket)
- * and a request through the sidecar gets the app's answer (200 for a static site, anything but
- * a 5xx for an image). A container that exits or restarts fails at once.
+ * and a request through the sidecar gets the app's answer. A container that exits or restarts
+ * fails at once.
  */
-export async function waitUntilReady(plan: PodPlan, options: ReadinessOptions = {}): Promise<void> {
+export async function waitUntilReady(target: ReadinessTarget, options: ReadinessOptions = {}): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const intervalMs = options.intervalMs ?? 100;
   const started = Date.now();
-  const containers = serviceContainers(plan.service).map((c) => containerName(plan.pod, c));
   let reason = 'Envoy never reported ready';
   while (Date.now() - started < timeoutMs) {
-    const states = await inspectContainers(containers);
+    const states = await inspectContainers(target.containers);
     const failed = states.find(hasFailed);
     if (failed) {
       reason = `container ${failed.name} ${failed.status === 'exited' ? `exited with code ${failed.exitCode}` : `restarted ${failed.restarts} time(s)`}`;
       break;
     }
-    const outcome = await probe(plan, states);
+    const outcome = await probe(target, states);
     if (outcome === true) return;
     reason = outcome;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  throw new PodNotReadyError(plan.pod, Date.now() - started, reason, await tailPodLogs(plan.pod, 20));
+  throw new PodNotReadyError(target.pod, Date.now() - started, reason, await tailPodLogs(target.pod, 20));
 }
 
 function hasFailed(state: ContainerState): boolean {
@@ -42,27 +68,33 @@ function hasFailed(state: ContainerState): boolean {
 }
 
 /** One readiness check: true, or why not yet. */
-async function probe(plan: PodPlan, states: readonly ContainerState[]): Promise<true | string> {
+async function probe(target: ReadinessTarget, states: readonly ContainerState[]): Promise<true | string> {
   try {
-    const ready = await adminGet(plan.paths.adminSocket, '/ready');
+    const ready = await adminGet(target.adminSocket, '/ready');
     if (ready.status !== 200) return `Envoy's /ready answered ${ready.status}`;
   } catch (error) {
     return `Envoy's admin socket does not answer (${(error as Error).message})`;
   }
-  const url = sidecarUrl(plan, states);
+  const address = states.map((s) => s.addresses[target.network]).find(Boolean);
+  const url = target.url ?? (address ? `http://${address}:${target.sidecarPort}/` : undefined);
   if (!url) return 'the pod has no address on its network yet';
   try {
     const res = await httpGet(url);
-    const ok = plan.service.app.kind === 'static' ? res.status === 200 : res.status < 500;
-    return ok ? true : `GET ${url} through the sidecar answered ${res.status}`;
+    return target.serves(res.status) ? true : `GET ${url} through the sidecar answered ${res.status}`;
   } catch (error) {
     return `GET ${url} through the sidecar failed (${(error as Error).message})`;
   }
 }
 
-/** The published URL when there is one, else the pod's address on the spec's own network. */
-function sidecarUrl(plan: PodPlan, states: readonly ContainerState[]): string | undefined {
-  if (plan.url) return plan.url;
-  const address = states.find((s) => s.addresses[networkName(plan.spec)])?.addresses[networkName(plan.spec)];
-  return address ? `http://${address}:${plan.service.sidecar.port}/` : undefined;
+/** A pod that podvoy played earlier (known from podman's labels), to see it serve again. */
+export function targetOfDeployed(pod: DeployedPod, adminSocket: string, network: string): ReadinessTarget {
+  return {
+    pod: pod.name,
+    containers: pod.containers.map((c) => c.name),
+    adminSocket,
+    ...(pod.url ? { url: pod.url } : {}),
+    network,
+    sidecarPort: 0,
+    serves: (status) => status < 500,
+  };
 }

@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PACKAGE_ROOT } from '../../src/engine/files.js';
+import { down, type StateRoots } from '../../src/index.js';
+
+const exec = promisify(execFile);
+
+/** A port nothing listens on right now, on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A unique deployment name, so a test never touches what another test or a user runs. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A scratch copy of an example, with its own state directories, removed by `cleanup`. */
+export interface Workspace {
+  readonly dir: string;
+  readonly roots: StateRoots;
+  /** Writes `podvoy.yaml` in the workspace and returns its path. */
+  writeSpec(text: string): Promise<string>;
+  /** Downs every deployment this workspace played, then removes the workspace. */
+  cleanup(): Promise<void>;
+  readonly names: Set<string>;
+}
+
+export async function workspace(example: string): Promise<Workspace> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'podvoy-e2e-'));
+  await cp(path.join(PACKAGE_ROOT, 'examples', example), dir, { recursive: true });
+  const roots = { stateDir: path.join(dir, '.state'), runDir: path.join(dir, '.run') };
+  const names = new Set<string>();
+  return {
+    dir,
+    roots,
+    names,
+    async writeSpec(text) {
+      const name = /^name: (\S+)/m.exec(text)?.[1];
+      if (name) names.add(name);
+      const file = path.join(dir, 'podvoy.yaml');
+      await writeFile(file, text);
+      return file;
+    },
+    async cleanup() {
+      for (const name of names) await down(name, { roots }).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs podman directly, for checks that must not trust podvoy's own view. */
+export async function podmanJson<T>(...args: string[]): Promise<T> {
+  const { stdout } = await exec('podman', [...args, '--format', 'json']);
+  return JSON.parse(stdout) as T;
+}
+
+export async function podmanLines(...args: string[]): Promise<string[]> {
+  const { stdout } = await exec('podman', args);
+  return stdout.split('\n').filter(Boolean);
+}
+
+/** Runs the built CLI as a user would. */
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [path.join(PACKAGE_ROOT, 'bin/podvoy.js'), ...args], {
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Whether a TCP connection to host:port is accepted within a second. */
+export async function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 1000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
