@@ -48,7 +48,7 @@ const KNOWN_FAILURES: ReadonlyArray<readonly [RegExp, string]> = [
   ],
   [/cgroups in hybrid mode not supported/i, 'This host needs the runc runtime: apt-get install runc.'],
   [/netavark: No such file or directory/i, 'netavark needs iptables: apt-get install iptables (or run scripts/setup).'],
-  [/executable file `runc` not found|runc: executable file not found|could not find.*runc/i, 'Install runc: apt-get install runc.'],
+  [/OCI runtime "runc" not found|exec: "runc": executable file not found/i, 'Install runc: apt-get install runc.'],
   [/address already in use/i, 'A host port the pod publishes is taken; free it or publish another port.'],
   [
     /initializing source|pinging container registry|image not known|manifest unknown/i,

@@ -1,0 +1,73 @@
+import { CommanderError, type Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../../src/cli/index.js';
+
+/**
+ * The program with every command throwing instead of exiting, its output captured, and the
+ * action of `verb` replaced so that a valid command line runs nothing.
+ */
+function testProgram(verb?: string) {
+  const program = buildProgram();
+  const output = { out: '', err: '' };
+  let parsed: unknown[] | undefined;
+  const configure = (command: Command): void => {
+    command
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => void (output.out += s), writeErr: (s) => void (output.err += s) });
+    if (command.name() === verb) command.action((...args: unknown[]) => void (parsed = args.slice(0, -1)));
+    command.commands.forEach(configure);
+  };
+  configure(program);
+  const parse = async (...argv: string[]) => {
+    await program.parseAsync(argv, { from: 'user' });
+    return parsed;
+  };
+  return { program, output, parse };
+}
+
+async function commanderErrorOf(run: Promise<unknown>): Promise<CommanderError> {
+  const error = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (error instanceof CommanderError) return error;
+  throw new Error(`expected a CommanderError, got ${String(error)}`);
+}
+
+describe('podvoy command line', () => {
+  it('declares every verb', () => {
+    const { program } = testProgram();
+    expect(program.commands.map((c) => c.name())).toEqual(['play', 'ps', 'logs', 'render', 'down', 'status', 'images', 'doctor']);
+    expect(program.commands.find((c) => c.name() === 'images')?.commands.map((c) => c.name())).toEqual(['build']);
+  });
+
+  it.each<[string, string, string]>([
+    ['play', 'abc', "option '--timeout <seconds>' argument 'abc' is invalid. Give a positive number of seconds."],
+    ['play', '0', "option '--timeout <seconds>' argument '0' is invalid. Give a positive number of seconds."],
+    ['play', '-5', "option '--timeout <seconds>' argument '-5' is invalid. Give a positive number of seconds."],
+    ['play', '', "option '--timeout <seconds>' argument '' is invalid. Give a positive number of seconds."],
+    ['play', 'Infinity', "option '--timeout <seconds>' argument 'Infinity' is invalid. Give a positive number of seconds."],
+    ['logs', 'abc', "option '--tail <lines>' argument 'abc' is invalid. Give a positive whole number of lines."],
+    ['logs', '0', "option '--tail <lines>' argument '0' is invalid. Give a positive whole number of lines."],
+    ['logs', '2.5', "option '--tail <lines>' argument '2.5' is invalid. Give a positive whole number of lines."],
+  ])('%s rejects %j', async (verb, value, message) => {
+    const { output, parse } = testProgram(verb);
+    const option = verb === 'play' ? '--timeout' : '--tail';
+    const error = await commanderErrorOf(parse(verb, 'blog', `${option}=${value}`));
+    expect(error.code).toBe('commander.invalidArgument');
+    expect(error.exitCode).toBe(1);
+    expect(error.message).toBe(`error: ${message}`);
+    expect(output.err.split('\n')[0]).toBe(`error: ${message}`);
+  });
+
+  it.each<[string, string[], unknown[]]>([
+    ['play with the default timeout', ['play', 'spec.yaml'], ['spec.yaml', { timeout: 60 }]],
+    ['play --timeout 1.5', ['play', 'spec.yaml', '--timeout', '1.5'], ['spec.yaml', { timeout: 1.5 }]],
+    ['logs --tail 20 -f', ['logs', 'blog', 'nginx', '--tail', '20', '-f'], ['blog', 'nginx', { tail: 20, follow: true }]],
+    ['logs without options', ['logs', 'blog'], ['blog', undefined, {}]],
+  ])('parses %s', async (_name, argv, args) => {
+    const { output, parse } = testProgram(argv[0]);
+    expect(await parse(...argv)).toEqual(args);
+    expect(output.err).toBe('');
+  });
+});
