@@ -54,6 +54,13 @@ function nodeHost(absFile: string): SpecHost {
         return false;
       }
     },
+    isFile(absPath) {
+      try {
+        return statSync(absPath).isFile();
+      } catch {
+        return false;
+      }
+    },
     realpath: (absPath) => realpathSync(absPath),
   };
 }

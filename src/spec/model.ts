@@ -13,6 +13,41 @@ export interface Spec {
   readonly images: ImageOverrides;
   /** Services in the order the spec lists them. */
   readonly services: readonly Service[];
+  /** The front proxy of a mesh; a spec without one plays each service on its own. */
+  readonly gateway?: Gateway;
+}
+
+/** A gateway Envoy in front of the mesh: host ports, TLS and routes to services. */
+export interface Gateway {
+  /** Where plain HTTP is published on the host. */
+  readonly http: Publish;
+  /** Where HTTPS is published; with it, HTTP only redirects to HTTPS. */
+  readonly https?: Publish;
+  /** Certificate and key files (absolute); unset with https: podvoy generates a self-signed pair. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Send Strict-Transport-Security on HTTPS answers. @default true */
+  readonly hsts: boolean;
+  /** In spec order: the first route that matches a request takes it. */
+  readonly routes: readonly Route[];
+}
+
+export interface Route {
+  /** Host name to match (`blog.example.com`, `*.example.com`), or `*` for any. @default "*" */
+  readonly host: string;
+  /** Path prefix to match. @default "/" */
+  readonly prefix: string;
+  /** One service with weight 100, or a split between several (weights are relative). */
+  readonly backends: readonly { readonly service: string; readonly weight: number }[];
+  /** @default 15000 */
+  readonly timeoutMs: number;
+  /** Retries of a failed request (connect failure, reset, 502/503/504). @default 2 */
+  readonly retries: number;
+}
+
+/** A service this one calls: its sidecar listens on 127.0.0.1:port in the pod and forwards there. */
+export interface Upstream {
+  readonly service: string;
+  readonly port: number;
 }
 
 export interface ImageOverrides {
@@ -26,6 +61,10 @@ export interface Service {
   readonly name: string;
   readonly app: StaticApp | ImageApp;
   readonly sidecar: Sidecar;
+  /** Services this one calls through its sidecar, in spec order. */
+  readonly upstreams: readonly Upstream[];
+  /** Path the gateway and the sidecar request to check the app. @default "/" */
+  readonly health: string;
 }
 
 /** A directory served by nginx, mounted read-only. */
@@ -35,6 +74,8 @@ export interface StaticApp {
   readonly root: string;
   /** Port nginx listens on, on 127.0.0.1 inside the pod. @default 8080 */
   readonly port: number;
+  /** Path prefixes nginx forwards to an upstream's loopback port, in spec order. */
+  readonly proxy: readonly { readonly prefix: string; readonly upstream: string }[];
 }
 
 /** Any HTTP app from an image. */
@@ -66,4 +107,9 @@ export const DEFAULTS = {
   staticPort: 8080,
   sidecarPort: 10000,
   publishHost: '127.0.0.1',
+  health: '/',
+  routeHost: '*',
+  routePrefix: '/',
+  routeTimeoutMs: 15_000,
+  routeRetries: 2,
 } as const;

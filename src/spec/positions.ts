@@ -106,6 +106,23 @@ export class Problems {
     return fields();
   }
 
+  /**
+   * The items of a list in source order, each as an Entry named by its index, with the path
+   * `path[index]`. Reports a value that is not a list. An empty value counts as an empty list.
+   */
+  items(node: Node | null, path: string): Entry[] | undefined {
+    if (node === null) return [];
+    if (!isSeq(node)) {
+      this.add(node, path, `Must be a list (items starting with "- "), not ${describe(node)}.`);
+      return undefined;
+    }
+    return node.items.map((item, index) => {
+      const key = (item as Node | null) ?? node;
+      const value = this.resolve(item as Node | null);
+      return { name: String(index), key, value, path: `${path}[${index}]`, at: value ?? key };
+    });
+  }
+
   private resolve(node: Node | null): Node | null {
     // Unresolvable aliases were reported before validation started.
     const target = isAlias(node) ? (node.resolve(this.doc) ?? null) : node;

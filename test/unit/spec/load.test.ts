@@ -17,6 +17,17 @@ afterEach(async () => {
 });
 
 const BLOG = 'name: blog\nservices:\n  web:\n    static: ./site\n    sidecar: {publish: 8080}\n';
+const MESH = [
+  'name: shop',
+  'gateway:',
+  '  http: 8080',
+  '  https: 8443',
+  '  tls: {cert: ./tls/cert.pem, key: ./tls/key.pem}',
+  '  routes: [{service: web}]',
+  'services:',
+  '  web: {static: ./site}',
+  '',
+].join('\n');
 
 describe('loadSpec', () => {
   it('loads a spec and resolves its site against the spec folder', async () => {
@@ -31,8 +42,10 @@ describe('loadSpec', () => {
       services: [
         {
           name: 'web',
-          app: { kind: 'static', root: path.join(dir, 'site'), port: 8080 },
+          app: { kind: 'static', root: path.join(dir, 'site'), port: 8080, proxy: [] },
           sidecar: { port: 10000, publish: { hostIP: '127.0.0.1', hostPort: 8080 } },
+          upstreams: [],
+          health: '/',
         },
       ],
     });
@@ -49,6 +62,29 @@ describe('loadSpec', () => {
     } finally {
       await rm(outside, { recursive: true, force: true });
     }
+  });
+
+  it('reads a gateway certificate and key from files in the spec folder, as real paths', async () => {
+    await mkdir(path.join(dir, 'site'));
+    await mkdir(path.join(dir, 'tls'));
+    await writeFile(path.join(dir, 'tls', 'cert.pem'), '-----BEGIN CERTIFICATE-----\n');
+    await writeFile(path.join(dir, 'tls', 'key-v2.pem'), '-----BEGIN PRIVATE KEY-----\n');
+    await symlink('key-v2.pem', path.join(dir, 'tls', 'key.pem'));
+    await writeFile(path.join(dir, 'podvoy.yaml'), MESH);
+    const spec = await loadSpec(path.join(dir, 'podvoy.yaml'));
+    expect(spec.gateway?.tls).toEqual({ cert: path.join(dir, 'tls', 'cert.pem'), key: path.join(dir, 'tls', 'key-v2.pem') });
+  });
+
+  it('refuses a certificate that is missing or a directory', async () => {
+    await mkdir(path.join(dir, 'site'));
+    await mkdir(path.join(dir, 'tls', 'cert.pem'), { recursive: true });
+    await writeFile(path.join(dir, 'podvoy.yaml'), MESH);
+    const error = await loadSpec(path.join(dir, 'podvoy.yaml')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SpecError);
+    expect((error as SpecError).problems.map((p) => [p.line, p.column, p.path, p.message])).toEqual([
+      [5, 15, 'gateway.tls.cert', './tls/cert.pem does not exist or is not a file. Create it or fix the path.'],
+      [5, 36, 'gateway.tls.key', './tls/key.pem does not exist or is not a file. Create it or fix the path.'],
+    ]);
   });
 
   it.each<[string, (dir: string) => Promise<string>, string]>([
