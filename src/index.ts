@@ -3,9 +3,11 @@
  * spec -> model -> render -> engine for one verb.
  */
 import path from 'node:path';
-import type { StateRoots } from './mesh/layout.js';
-import { planPod } from './mesh/plan.js';
-import { renderPod } from './render/pod.js';
+import { specStateDir, type StateRoots } from './mesh/layout.js';
+import { planGateway, planPod } from './mesh/plan.js';
+import { withPods, type Registry } from './mesh/registry.js';
+import { renderGateway, renderPod } from './render/pod.js';
+import { renderMeshFiles } from './render/xds.js';
 import { TEMPLATE_NAMES, compileTemplates } from './render/templates.js';
 import { loadSpec } from './spec/load.js';
 import type { Spec } from './spec/model.js';
@@ -14,8 +16,9 @@ import { downSpec, type DownResult } from './engine/down.js';
 import { PACKAGE_ROOT, readTextFiles, writeFileAtomic } from './engine/files.js';
 import { buildImages as buildLocalImages, ensureImage, resolveImages, type BuiltImage } from './engine/images.js';
 import { showLogs, type LogsOptions } from './engine/logs.js';
-import { playPods, type PlannedPod, type PlayResult } from './engine/play.js';
+import { playPods, type PlannedPod, type PlayInput, type PlayResult } from './engine/play.js';
 import { listPods, type DeployedPod } from './engine/pods.js';
+import { readStatus, type DeploymentStatus } from './engine/status.js';
 import type { ReadinessOptions } from './engine/readiness.js';
 
 export * from './errors.js';
@@ -24,6 +27,8 @@ export type { StateRoots } from './mesh/layout.js';
 export type { PlayResult, ServiceOutcome } from './engine/play.js';
 export type { DownResult } from './engine/down.js';
 export type { DeployedPod } from './engine/pods.js';
+export type { DeploymentStatus, EnvoyStatus } from './engine/status.js';
+export type { ClusterStatus, HostStatus } from './engine/envoy-admin.js';
 export type { Check } from './engine/doctor.js';
 export type { BuiltImage } from './engine/images.js';
 export type { LogsOptions } from './engine/logs.js';
@@ -43,32 +48,51 @@ export function defaultRoots(env: NodeJS.ProcessEnv = process.env): StateRoots {
   };
 }
 
-async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<PlannedPod[]> {
+/** Resolves images and renders every pod of a spec, and how to render its mesh directory. */
+async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<PlayInput> {
   const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
   const templates = compileTemplates(sources);
   const images = await resolveImages(spec.images, { pull });
-  const planned: PlannedPod[] = [];
+  const services: PlannedPod[] = [];
   for (const service of spec.services) {
     if (pull && service.app.kind === 'image') {
       await ensureImage(service.app.image, `Fix services.${service.name}.image in the spec, or build that image locally.`);
     }
     const plan = planPod(spec, service, images, roots, sources);
-    planned.push({ plan, rendered: renderPod(templates, plan) });
+    services.push({ plan, rendered: renderPod(templates, plan) });
   }
-  return planned;
+  const gatewayPlan = planGateway(spec, images.envoy, roots, sources);
+  const hasMesh = gatewayPlan !== undefined || spec.services.some((s) => s.upstreams.length > 0);
+  return {
+    specName: spec.name,
+    services,
+    ...(gatewayPlan ? { gateway: { plan: gatewayPlan, rendered: renderGateway(templates, gatewayPlan) } } : {}),
+    ...(hasMesh ? { renderMesh: (registry: Registry) => renderMeshFiles(spec, registry, roots) } : {}),
+  };
 }
 
 /** Plays a spec file: returns once every service serves through its sidecar. */
 export async function play(file: string, options: CommonOptions & ReadinessOptions = {}): Promise<PlayResult> {
   const spec = await loadSpec(file);
   const roots = options.roots ?? defaultRoots();
-  const planned = await planSpec(spec, roots, true);
-  return playPods(spec.name, planned, { ...options, roots });
+  return playPods(await planSpec(spec, roots, true), { ...options, roots });
 }
 
-/** Removes all that playing a spec created. Takes the spec file, or a deployment name. */
-export async function down(fileOrName: string, options: CommonOptions = {}): Promise<DownResult> {
-  return downSpec(await specNameOf(fileOrName), options.roots ?? defaultRoots());
+/**
+ * Removes all that playing a spec created (takes the spec file, or a deployment name), or with
+ * `service`, deregisters and removes one service while the rest of the mesh keeps serving.
+ */
+export async function down(fileOrName: string, options: CommonOptions & { service?: string } = {}): Promise<DownResult> {
+  const roots = options.roots ?? defaultRoots();
+  if (options.service === undefined) return downSpec(await specNameOf(fileOrName), roots);
+  const spec = await loadSpec(fileOrName);
+  const input = await planSpec(spec, roots, false);
+  return downSpec(spec.name, roots, { service: options.service, ...(input.renderMesh ? { renderMesh: input.renderMesh } : {}) });
+}
+
+/** What every Envoy of a deployment reports: endpoints, their health, traffic, mesh file versions. */
+export async function status(fileOrName: string, options: CommonOptions = {}): Promise<DeploymentStatus> {
+  return readStatus(await specNameOf(fileOrName), options.roots ?? defaultRoots());
 }
 
 /** The pods podvoy runs. */
@@ -92,12 +116,22 @@ export interface RenderedFile {
  */
 export async function render(file: string, options: CommonOptions & { outDir?: string } = {}): Promise<RenderedFile[]> {
   const spec = await loadSpec(file);
-  const planned = await planSpec(spec, options.roots ?? defaultRoots(), false);
-  const files = planned.flatMap(({ plan, rendered }) => [
-    { path: `${plan.pod}/pod.yaml`, content: rendered.podYaml },
-    ...(rendered.nginxConf === undefined ? [] : [{ path: `${plan.pod}/nginx.conf`, content: rendered.nginxConf }]),
-    { path: `${plan.pod}/envoy.yaml`, content: rendered.envoyYaml },
-  ]);
+  const roots = options.roots ?? defaultRoots();
+  const input = await planSpec(spec, roots, false);
+  const pods = [...input.services, ...(input.gateway ? [input.gateway] : [])];
+  // The mesh files as they will be once every planned pod is registered.
+  const registry = withPods({}, input.services.map((s) => ({ service: s.plan.service.name, pod: s.plan.pod })));
+  const files = [
+    ...pods.flatMap(({ plan, rendered }) => [
+      { path: `${plan.pod}/pod.yaml`, content: rendered.podYaml },
+      ...(rendered.nginxConf === undefined ? [] : [{ path: `${plan.pod}/nginx.conf`, content: rendered.nginxConf }]),
+      { path: `${plan.pod}/envoy.yaml`, content: rendered.envoyYaml },
+    ]),
+    ...(input.renderMesh?.(registry) ?? []).map((f) => ({
+      path: path.relative(specStateDir(roots, spec.name), f.path),
+      content: f.text,
+    })),
+  ];
   if (options.outDir) {
     for (const f of files) await writeFileAtomic(path.join(options.outDir, f.path), f.content);
   }

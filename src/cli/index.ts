@@ -1,5 +1,16 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { reportError } from './errors.js';
+
+/** A commander argParser: commander prints the message as an invalid argument and exits non-zero. */
+function positive(unit: string, { integer = false } = {}): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`Give a positive ${integer ? 'whole ' : ''}number of ${unit}.`);
+    }
+    return n;
+  };
+}
 
 /** Every command, option and description of the CLI; handlers load only when their verb runs. */
 export function buildProgram(): Command {
@@ -12,8 +23,8 @@ export function buildProgram(): Command {
     .command('play')
     .description('start or update the pods of a spec; prints each service URL once it serves')
     .argument('<spec>', 'spec file, e.g. examples/blog/podvoy.yaml')
-    .option('--timeout <seconds>', 'how long to wait for each pod to serve', '60')
-    .action(async (spec: string, opts: { timeout: string }) => (await import('./commands/play.js')).run(spec, opts));
+    .option('--timeout <seconds>', 'how long to wait for each pod to serve', positive('seconds'), 60)
+    .action(async (spec: string, opts: { timeout: number }) => (await import('./commands/play.js')).run(spec, opts));
 
   program
     .command('ps')
@@ -27,8 +38,8 @@ export function buildProgram(): Command {
     .argument('<spec>', 'spec file or deployment name')
     .argument('[container]', 'nginx, envoy or app (default: all)')
     .option('-f, --follow', 'keep printing new lines')
-    .option('--tail <lines>', 'only the last lines of each container')
-    .action(async (spec: string, container: string | undefined, opts: { follow?: boolean; tail?: string }) =>
+    .option('--tail <lines>', 'only the last lines of each container', positive('lines', { integer: true }))
+    .action(async (spec: string, container: string | undefined, opts: { follow?: boolean; tail?: number }) =>
       (await import('./commands/logs.js')).run(spec, container, opts),
     );
 
@@ -41,9 +52,17 @@ export function buildProgram(): Command {
 
   program
     .command('down')
-    .description('remove everything play created for a spec')
+    .description('remove everything play created for a spec, or deregister, drain and remove one service')
+    .argument('<spec>', 'spec file or deployment name (a file, to take down one service)')
+    .argument('[service]', 'only this service (or gateway); the rest keeps serving')
+    .action(async (spec: string, service: string | undefined) => (await import('./commands/down.js')).run(spec, service));
+
+  program
+    .command('status')
+    .description("what every Envoy of a spec reports: endpoints, their health, requests and errors, mesh file versions")
     .argument('<spec>', 'spec file or deployment name')
-    .action(async (spec: string) => (await import('./commands/down.js')).run(spec));
+    .option('--json', 'print JSON only')
+    .action(async (spec: string, opts: { json?: boolean }) => (await import('./commands/status.js')).run(spec, opts));
 
   program
     .command('images')

@@ -65,11 +65,15 @@ export function imageBuildArgs(tags: readonly string[], containerfile: string, c
   return ['build', '--quiet', ...tags.flatMap((t) => ['--tag', t]), '--file', containerfile, context];
 }
 
-/** Runs Envoy from the very image the pod will use, to check a config before anything starts. */
-export function envoyValidateArgs(image: string, configFile: string): string[] {
+/**
+ * Runs Envoy from the very image the pod will use, to check a config before anything starts.
+ * A bootstrap that reads a mesh directory needs it mounted: Envoy checks that its files exist.
+ */
+export function envoyValidateArgs(image: string, configFile: string, xdsDir?: string): string[] {
   return [
     'run', '--rm', '--network', 'none',
     '--volume', `${configFile}:/etc/podvoy/envoy.yaml:ro`,
+    ...(xdsDir ? ['--volume', `${xdsDir}:/etc/podvoy/xds:ro`] : []),
     '--entrypoint', '/usr/local/bin/envoy',
     image, '--mode', 'validate', '-c', '/etc/podvoy/envoy.yaml', '--log-level', 'error',
   ];

@@ -1,6 +1,6 @@
 import { PodNotReadyError } from '../errors.js';
-import type { PodPlan } from '../mesh/plan.js';
-import { containerName, serviceContainers } from '../mesh/names.js';
+import type { GatewayPlan, PodPlan } from '../mesh/plan.js';
+import { CONTAINERS, containerName, serviceContainers } from '../mesh/names.js';
 import { adminGet, httpGet } from './http.js';
 import { inspectContainers, tailPodLogs, type ContainerState, type DeployedPod } from './pods.js';
 
@@ -21,11 +21,13 @@ export interface ReadinessTarget {
   readonly url?: string;
   readonly network: string;
   readonly sidecarPort: number;
+  /** The path requested through the sidecar. @default "/" */
+  readonly path?: string;
   /** Which answers through the sidecar count as serving. */
   readonly serves: (status: number) => boolean;
 }
 
-/** A static site must answer 200 for its index; any app at all, anything but a 5xx. */
+/** A static site must answer 200 on its health path; any app at all, anything but a 5xx. */
 export function targetOfPlan(plan: PodPlan, network: string): ReadinessTarget {
   return {
     pod: plan.pod,
@@ -34,6 +36,7 @@ export function targetOfPlan(plan: PodPlan, network: string): ReadinessTarget {
     ...(plan.url ? { url: plan.url } : {}),
     network,
     sidecarPort: plan.service.sidecar.port,
+    path: plan.service.health,
     serves: plan.service.app.kind === 'static' ? (status) => status === 200 : (status) => status < 500,
   };
 }
@@ -76,7 +79,8 @@ async function probe(target: ReadinessTarget, states: readonly ContainerState[])
     return `Envoy's admin socket does not answer (${(error as Error).message})`;
   }
   const address = states.map((s) => s.addresses[target.network]).find(Boolean);
-  const url = target.url ?? (address ? `http://${address}:${target.sidecarPort}/` : undefined);
+  const base = target.url ?? (address ? `http://${address}:${target.sidecarPort}/` : undefined);
+  const url = base && new URL(target.path ?? '/', base).href;
   if (!url) return 'the pod has no address on its network yet';
   try {
     const res = await httpGet(url);
@@ -96,5 +100,19 @@ export function targetOfDeployed(pod: DeployedPod, adminSocket: string, network:
     network,
     sidecarPort: 0,
     serves: (status) => status < 500,
+  };
+}
+
+/** The gateway serves once Envoy answers on its HTTP port; its routes are checked through the mesh files. */
+export function targetOfGateway(plan: GatewayPlan, network: string): ReadinessTarget {
+  const http = plan.spec.gateway!.http;
+  return {
+    pod: plan.pod,
+    containers: [containerName(plan.pod, CONTAINERS.envoy)],
+    adminSocket: plan.paths.adminSocket,
+    url: `http://${http.hostIP === '0.0.0.0' ? '127.0.0.1' : http.hostIP}:${http.hostPort}/`,
+    network,
+    sidecarPort: 0,
+    serves: () => true,
   };
 }

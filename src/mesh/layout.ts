@@ -18,6 +18,34 @@ export interface PodPaths {
   readonly adminSocket: string;
 }
 
+/**
+ * The mesh directory of one Envoy (`gateway` or a service's name): the xDS files it watches.
+ * It is keyed by the service, not the pod, so a replacing pod reads the same registry.
+ */
+export function xdsDir(roots: StateRoots, specName: string, envoy: string): string {
+  return path.join(specStateDir(roots, specName), 'xds', envoy);
+}
+
+/** The registry of endpoints podvoy has added to the mesh; the xDS files are rendered from it. */
+export function registryFile(roots: StateRoots, specName: string): string {
+  return path.join(specStateDir(roots, specName), 'registry.json');
+}
+
+/** Held while a command changes a spec's pods or mesh files. */
+export function lockFile(roots: StateRoots, specName: string): string {
+  return path.join(roots.stateDir, `${specName}.lock`);
+}
+
+/** Where podvoy keeps the self-signed certificate it generates for a gateway without one. */
+export function generatedTlsDir(roots: StateRoots, specName: string): string {
+  return path.join(specStateDir(roots, specName), 'tls');
+}
+
+/** Where a pod's xDS directory is mounted in its Envoy container. */
+export const CONTAINER_XDS_DIR = '/etc/podvoy/xds';
+/** Where the gateway's certificate and key are mounted. */
+export const CONTAINER_TLS = { cert: '/etc/podvoy/tls/cert.pem', key: '/etc/podvoy/tls/key.pem' } as const;
+
 /** The directory holding every pod of a spec. */
 export function specStateDir(roots: StateRoots, specName: string): string {
   return path.join(roots.stateDir, specName);

@@ -46,3 +46,16 @@ export function serviceUrl(service: Pick<Service, 'sidecar'>): string | undefine
   const host = publish.hostIP === '0.0.0.0' ? '127.0.0.1' : publish.hostIP;
   return `http://${host}:${publish.hostPort}/`;
 }
+
+/** The Envoy of a mesh's gateway has its own pod, named like a service's. */
+export const GATEWAY = 'gateway';
+
+/** The gateway pod carries its revision for the same reason service pods do. */
+export function gatewayPodName(spec: Pick<Spec, 'name'>, revision: string): string {
+  return `${spec.name}-${GATEWAY}-${revision}`;
+}
+
+/** The Envoy cluster that reaches a service's sidecars, the same in the gateway and in every sidecar. */
+export function clusterName(service: string): string {
+  return `service_${service}`;
+}

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Service, Spec } from '../spec/model.js';
 import type { TemplateSources } from '../render/templates.js';
-import { podPaths, type PodPaths, type StateRoots } from './layout.js';
-import { LABELS, podName, serviceUrl } from './names.js';
+import { generatedTlsDir, podPaths, xdsDir, type PodPaths, type StateRoots } from './layout.js';
+import { GATEWAY, LABELS, gatewayPodName, podName, serviceUrl } from './names.js';
 
 /** The images one pod runs, resolved to references podman can use. */
 export interface PodImages {
@@ -21,6 +21,12 @@ export interface PodPlan {
   readonly paths: PodPaths;
   readonly labels: Readonly<Record<string, string>>;
   readonly url?: string;
+  /** The service's mesh directory, when its sidecar calls upstreams. */
+  readonly xdsDir?: string;
+}
+
+function revisionOf(inputs: object): string {
+  return createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 8);
 }
 
 export function planPod(
@@ -31,10 +37,7 @@ export function planPod(
   templates: TemplateSources,
 ): PodPlan {
   const podImages = service.app.kind === 'image' ? { ...images, app: service.app.image } : images;
-  const revision = createHash('sha256')
-    .update(JSON.stringify({ spec: spec.name, service, images: podImages, roots, templates }))
-    .digest('hex')
-    .slice(0, 8);
+  const revision = revisionOf({ spec: spec.name, service, images: podImages, roots, templates });
   const pod = podName(spec, service, revision);
   const url = serviceUrl(service);
   const labels: Record<string, string> = {
@@ -43,5 +46,64 @@ export function planPod(
     [LABELS.revision]: revision,
   };
   if (url) labels[LABELS.url] = url;
-  return { spec, service, revision, pod, images: podImages, paths: podPaths(roots, spec.name, pod), labels, url };
+  return {
+    spec,
+    service,
+    revision,
+    pod,
+    images: podImages,
+    paths: podPaths(roots, spec.name, pod),
+    labels,
+    url,
+    ...(service.upstreams.length ? { xdsDir: xdsDir(roots, spec.name, service.name) } : {}),
+  };
+}
+
+/** The gateway's pod: what shapes it is its host ports, TLS files and image, never its routes. */
+export interface GatewayPlan {
+  readonly spec: Spec;
+  readonly revision: string;
+  readonly pod: string;
+  readonly image: string;
+  readonly paths: PodPaths;
+  readonly xdsDir: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Host files of the certificate and key, when HTTPS is on. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly generated: boolean };
+  /** The URL printed for the mesh: HTTPS when on, else HTTP. */
+  readonly url: string;
+}
+
+export function planGateway(spec: Spec, envoyImage: string, roots: StateRoots, templates: TemplateSources): GatewayPlan | undefined {
+  const gateway = spec.gateway;
+  if (!gateway) return undefined;
+  const generated = generatedTlsDir(roots, spec.name);
+  const tls = gateway.https
+    ? gateway.tls
+      ? { ...gateway.tls, generated: false }
+      : { cert: `${generated}/cert.pem`, key: `${generated}/key.pem`, generated: true }
+    : undefined;
+  const revision = revisionOf({
+    spec: spec.name,
+    http: gateway.http,
+    https: gateway.https ?? null,
+    tls: tls ?? null,
+    image: envoyImage,
+    roots,
+    templates: [templates['gateway-pod.yaml'], templates['gateway-envoy.yaml']],
+  });
+  const pod = gatewayPodName(spec, revision);
+  const url = serviceUrl({ sidecar: { port: 0, publish: gateway.https ?? gateway.http } })!;
+  const httpsUrl = gateway.https ? url.replace(/^http:/, 'https:') : url;
+  return {
+    spec,
+    revision,
+    pod,
+    image: envoyImage,
+    paths: podPaths(roots, spec.name, pod),
+    xdsDir: xdsDir(roots, spec.name, GATEWAY),
+    labels: { [LABELS.spec]: spec.name, [LABELS.service]: GATEWAY, [LABELS.revision]: revision, [LABELS.url]: httpsUrl },
+    ...(tls ? { tls } : {}),
+    url: httpsUrl,
+  };
 }

@@ -1,7 +1,9 @@
 import { RESERVED_PORTS } from '../spec/model.js';
-import { ADMIN_SOCKET, CONTAINER_RUN_DIR } from '../mesh/layout.js';
-import type { PodPlan } from '../mesh/plan.js';
+import { ADMIN_SOCKET, CONTAINER_RUN_DIR, CONTAINER_TLS, CONTAINER_XDS_DIR } from '../mesh/layout.js';
+import { clusterName } from '../mesh/names.js';
+import type { GatewayPlan, PodPlan } from '../mesh/plan.js';
 import type { Templates } from './templates.js';
+import { GATEWAY_PORTS, XDS_FILES } from './xds.js';
 
 /** The files one pod needs, as text, keyed by their role. */
 export interface RenderedPod {
@@ -11,8 +13,16 @@ export interface RenderedPod {
   readonly nginxConf?: string;
 }
 
-/** Envoy worker threads per sidecar: two serve a small pod's traffic without idle memory per core. */
+/** Envoy worker threads per Envoy: two serve a small pod's traffic without idle memory per core. */
 const ENVOY_CONCURRENCY = 2;
+
+const ADMIN_SOCKET_IN_CONTAINER = `${CONTAINER_RUN_DIR}/${ADMIN_SOCKET}`;
+
+const XDS_IN_CONTAINER = {
+  dir: CONTAINER_XDS_DIR,
+  clusters: `${CONTAINER_XDS_DIR}/${XDS_FILES.clusters}`,
+  listeners: `${CONTAINER_XDS_DIR}/${XDS_FILES.listeners}`,
+};
 
 export function renderPod(templates: Templates, plan: PodPlan): RenderedPod {
   const { service, paths } = plan;
@@ -28,6 +38,7 @@ export function renderPod(templates: Templates, plan: PodPlan): RenderedPod {
     publish: service.sidecar.publish ?? false,
     envoyConcurrency: ENVOY_CONCURRENCY,
     paths,
+    xds: plan.xdsDir ? { hostDir: plan.xdsDir, containerDir: CONTAINER_XDS_DIR } : false,
   });
   const envoyYaml = templates['sidecar-envoy.yaml']({
     pod: plan.pod,
@@ -35,9 +46,51 @@ export function renderPod(templates: Templates, plan: PodPlan): RenderedPod {
     adminPort: RESERVED_PORTS.envoyAdmin,
     sidecarPort: service.sidecar.port,
     appPort: app.port,
-    adminSocket: `${CONTAINER_RUN_DIR}/${ADMIN_SOCKET}`,
+    health: service.health,
+    adminSocket: ADMIN_SOCKET_IN_CONTAINER,
+    upstreams: service.upstreams.map((u) => ({
+      service: u.service,
+      port: u.port,
+      listener: `upstream_${u.service}`,
+      cluster: clusterName(u.service),
+    })),
+    xds: XDS_IN_CONTAINER,
   });
   if (app.kind !== 'static') return { podYaml, envoyYaml };
-  const nginxConf = templates['nginx.conf']({ pod: plan.pod, port: app.port });
+  const ports = new Map(service.upstreams.map((u) => [u.service, u.port]));
+  const nginxConf = templates['nginx.conf']({
+    pod: plan.pod,
+    port: app.port,
+    proxy: app.proxy.map((p) => ({ prefix: p.prefix, upstream: p.upstream, port: ports.get(p.upstream) })),
+  });
   return { podYaml, envoyYaml, nginxConf };
+}
+
+/** The gateway's pod and its bootstrap; its listeners, routes and clusters are xDS files. */
+export function renderGateway(templates: Templates, plan: GatewayPlan): RenderedPod {
+  const gateway = plan.spec.gateway!;
+  const ports = [
+    { containerPort: GATEWAY_PORTS.http, ...gateway.http },
+    ...(gateway.https ? [{ containerPort: GATEWAY_PORTS.https, ...gateway.https }] : []),
+  ];
+  const podYaml = templates['gateway-pod.yaml']({
+    pod: plan.pod,
+    spec: plan.spec.name,
+    labels: plan.labels,
+    image: plan.image,
+    envoyConcurrency: ENVOY_CONCURRENCY,
+    ports,
+    paths: plan.paths,
+    xdsDir: plan.xdsDir,
+    containerXdsDir: CONTAINER_XDS_DIR,
+    tls: plan.tls ? { ...plan.tls, containerCert: CONTAINER_TLS.cert, containerKey: CONTAINER_TLS.key } : false,
+  });
+  const envoyYaml = templates['gateway-envoy.yaml']({
+    pod: plan.pod,
+    spec: plan.spec.name,
+    adminPort: RESERVED_PORTS.envoyAdmin,
+    adminSocket: ADMIN_SOCKET_IN_CONTAINER,
+    xds: XDS_IN_CONTAINER,
+  });
+  return { podYaml, envoyYaml };
 }

@@ -1,9 +1,19 @@
 import Handlebars from 'handlebars';
 
 /** The templates under `templates/`, by the name of the file they render. */
-export const TEMPLATE_NAMES = ['pod.yaml', 'nginx.conf', 'sidecar-envoy.yaml'] as const;
+export const TEMPLATE_NAMES = ['pod.yaml', 'nginx.conf', 'sidecar-envoy.yaml', 'gateway-pod.yaml', 'gateway-envoy.yaml'] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 export type TemplateSources = Readonly<Record<TemplateName, string>>;
+
+/**
+ * A quoted scalar for YAML. Strict mode does not check helper arguments, so a missing value is
+ * refused here. JSON leaves U+0085, U+2028 and U+2029 raw, and YAML 1.1 parsers (podman's)
+ * read them as line breaks: they are escaped too.
+ */
+function json(value: unknown): string {
+  if (value === undefined) throw new Error('podvoy bug: a template asked for a value that is not there');
+  return JSON.stringify(value).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 export type Templates = Readonly<Record<TemplateName, (context: object) => string>>;
 
@@ -15,7 +25,7 @@ export type Templates = Readonly<Record<TemplateName, (context: object) => strin
  */
 export function compileTemplates(sources: TemplateSources): Templates {
   const hbs = Handlebars.create();
-  hbs.registerHelper('json', (value: unknown) => JSON.stringify(value));
+  hbs.registerHelper('json', json);
   const compiled = {} as Record<TemplateName, (context: object) => string>;
   for (const name of TEMPLATE_NAMES) {
     compiled[name] = hbs.compile(sources[name], { strict: true, noEscape: true });

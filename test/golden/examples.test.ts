@@ -3,9 +3,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readTextFiles, PACKAGE_ROOT } from '../../src/engine/files.js';
-import { planPod } from '../../src/mesh/plan.js';
-import { renderPod } from '../../src/render/pod.js';
+import { planGateway, planPod } from '../../src/mesh/plan.js';
+import { withPods } from '../../src/mesh/registry.js';
+import { renderGateway, renderPod, type RenderedPod } from '../../src/render/pod.js';
 import { TEMPLATE_NAMES, compileTemplates } from '../../src/render/templates.js';
+import { renderMeshFiles } from '../../src/render/xds.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { fakeHost } from '../support/fake-host.js';
 
@@ -19,27 +21,41 @@ describe.each(examples)('example %s', async (example) => {
   const [text] = Object.values(await readTextFiles(path.dirname(file), ['podvoy.yaml']));
   const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
   const spec = parseSpec(text!, `examples/${example}/podvoy.yaml`, fakeHost(`/srv/podvoy/examples/${example}`));
-  const planned = spec.services.map((service) => {
-    const plan = planPod(spec, service, images, roots, sources);
-    return { plan, rendered: renderPod(compileTemplates(sources), plan) };
+  const renderAll = () => {
+    const templates = compileTemplates(sources);
+    const pods: [string, RenderedPod][] = spec.services.map((service) => {
+      const plan = planPod(spec, service, images, roots, sources);
+      return [service.name, renderPod(templates, plan)];
+    });
+    const gateway = planGateway(spec, images.envoy, roots, sources);
+    if (gateway) pods.push(['gateway', renderGateway(templates, gateway)]);
+    const registry = withPods({}, spec.services.map((s) => ({ service: s.name, pod: planPod(spec, s, images, roots, sources).pod })));
+    return { pods, mesh: renderMeshFiles(spec, registry, roots) };
+  };
+  const rendered = renderAll();
+  const golden = (...parts: string[]) => path.join(PACKAGE_ROOT, 'test/golden', example, ...parts);
+
+  it.each(rendered.pods)('renders the pod of %s as pinned', async (name, pod) => {
+    await expect(pod.podYaml).toMatchFileSnapshot(golden(name, 'pod.yaml'));
+    await expect(pod.envoyYaml).toMatchFileSnapshot(golden(name, 'envoy.yaml'));
+    if (pod.nginxConf !== undefined) await expect(pod.nginxConf).toMatchFileSnapshot(golden(name, 'nginx.conf'));
   });
 
-  it.each(planned.map((p) => [p.plan.service.name, p] as const))('renders service %s as pinned', async (name, { rendered }) => {
-    const dir = path.join(PACKAGE_ROOT, 'test/golden', example, name);
-    await expect(rendered.podYaml).toMatchFileSnapshot(path.join(dir, 'pod.yaml'));
-    await expect(rendered.envoyYaml).toMatchFileSnapshot(path.join(dir, 'envoy.yaml'));
-    if (rendered.nginxConf !== undefined) await expect(rendered.nginxConf).toMatchFileSnapshot(path.join(dir, 'nginx.conf'));
-  });
-
-  it('renders YAML that parses back', () => {
-    for (const { rendered } of planned) {
-      expect(() => parse(rendered.podYaml)).not.toThrow();
-      expect(() => parse(rendered.envoyYaml)).not.toThrow();
+  it('renders the mesh directory as pinned', async () => {
+    for (const file of rendered.mesh) {
+      await expect(file.text).toMatchFileSnapshot(golden('xds', path.relative(`${roots.stateDir}/${spec.name}/xds`, file.path)));
     }
   });
 
+  it('renders YAML that parses back', () => {
+    for (const [, pod] of rendered.pods) {
+      expect(() => parse(pod.podYaml)).not.toThrow();
+      expect(() => parse(pod.envoyYaml)).not.toThrow();
+    }
+    for (const file of rendered.mesh) expect(parse(file.text)).toMatchObject({ version_info: file.version });
+  });
+
   it('renders the same text every time', () => {
-    const again = spec.services.map((service) => renderPod(compileTemplates(sources), planPod(spec, service, images, roots, sources)));
-    expect(again).toEqual(planned.map((p) => p.rendered));
+    expect(renderAll()).toEqual(rendered);
   });
 });

@@ -1,7 +1,7 @@
 import { down } from '../../index.js';
 
-export async function run(spec: string): Promise<void> {
-  const result = await down(spec);
+export async function run(spec: string, service: string | undefined): Promise<void> {
+  const result = await down(spec, service === undefined ? {} : { service });
   if (!result.pods.length && !result.network) {
     process.stdout.write(`Nothing of ${result.spec} was running.\n`);
     return;

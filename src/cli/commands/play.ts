@@ -1,10 +1,8 @@
 import { play } from '../../index.js';
 import { progressPrinter } from '../progress.js';
 
-export async function run(spec: string, opts: { timeout: string }): Promise<void> {
-  const seconds = Number(opts.timeout);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new TypeError(`--timeout takes seconds, not "${opts.timeout}"`);
-  const result = await play(spec, { onProgress: progressPrinter(), timeoutMs: seconds * 1000 });
+export async function run(spec: string, opts: { timeout: number }): Promise<void> {
+  const result = await play(spec, { onProgress: progressPrinter(), timeoutMs: opts.timeout * 1000 });
   for (const s of result.services) {
     process.stdout.write(`${result.spec}/${s.service}: ${s.url ?? `pod ${s.pod} (not published)`} (${s.outcome})\n`);
   }

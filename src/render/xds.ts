@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { stringify } from 'yaml';
+import type { Gateway, Route, Service, Spec } from '../spec/model.js';
+import path from 'node:path';
+import { CONTAINER_TLS, CONTAINER_XDS_DIR, xdsDir, type StateRoots } from '../mesh/layout.js';
+import { GATEWAY, clusterName } from '../mesh/names.js';
+import type { MeshFile, Registry } from '../mesh/registry.js';
+
+/**
+ * The mesh's xDS resources, rendered as the files Envoy's filesystem subscriptions watch.
+ * Clusters and routes are generated in bulk, so they are built as objects and serialised
+ * rather than templated. Each file carries a version that is a hash of its resources, which
+ * the admin API then reports: equal versions mean Envoy runs exactly this file.
+ */
+
+
+/** The gateway's Envoy listens on these ports inside its pod; the spec's host ports map onto them. */
+export const GATEWAY_PORTS = { http: 8080, https: 8443 } as const;
+
+/** File names inside an Envoy's xDS directory. */
+export const XDS_FILES = { clusters: 'cds.yaml', listeners: 'lds.yaml', routes: 'rds.yaml' } as const;
+
+const TYPES = {
+  cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  routes: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  hcm: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+  stdoutLog: 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+  tls: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+  httpOptions: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+} as const;
+
+/** A rendered xDS file and the version it carries. */
+export interface XdsFile {
+  readonly version: string;
+  readonly text: string;
+}
+
+function discoveryResponse(resources: readonly object[]): XdsFile {
+  const body = stringify({ resources }, { lineWidth: 0 });
+  const version = createHash('sha256').update(body).digest('hex').slice(0, 12);
+  return { version, text: `# Rendered by podvoy; Envoy watches this file. Do not edit.\nversion_info: "${version}"\n${body}` };
+}
+
+/**
+ * A cluster reaching a service's sidecars over HTTP/2 by the pods' DNS names. Active health
+ * checks and outlier detection keep failing pods out; with the panic threshold at 0 an
+ * unhealthy pod gets no traffic even when it is the only one.
+ */
+function serviceCluster(service: Service, pods: readonly string[]): object {
+  const name = clusterName(service.name);
+  return {
+    '@type': TYPES.cluster,
+    name,
+    type: 'STRICT_DNS',
+    dns_lookup_family: 'V4_ONLY',
+    connect_timeout: '1s',
+    lb_policy: 'ROUND_ROBIN',
+    common_lb_config: { healthy_panic_threshold: { value: 0 } },
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': TYPES.httpOptions,
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    },
+    health_checks: [
+      {
+        timeout: '1s',
+        interval: '1s',
+        no_traffic_interval: '1s',
+        unhealthy_threshold: 2,
+        healthy_threshold: 1,
+        http_health_check: { path: service.health, codec_client_type: 'HTTP2' },
+      },
+    ],
+    outlier_detection: { consecutive_5xx: 5, interval: '2s', base_ejection_time: '10s', max_ejection_percent: 100 },
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [
+        {
+          lb_endpoints: pods.map((pod) => ({
+            endpoint: { hostname: pod, address: { socket_address: { address: pod, port_value: service.sidecar.port } } },
+          })),
+        },
+      ],
+    },
+  };
+}
+
+/** The gateway's clusters: one per service, with the pods registered for it. */
+export function renderGatewayClusters(spec: Spec, registry: Registry): XdsFile {
+  return discoveryResponse(spec.services.map((s) => serviceCluster(s, registry[s.name] ?? [])));
+}
+
+/** A sidecar's clusters: one per upstream it calls. */
+export function renderSidecarClusters(spec: Spec, service: Service, registry: Registry): XdsFile {
+  const upstreams = service.upstreams.map((u) => spec.services.find((s) => s.name === u.service)!);
+  return discoveryResponse(upstreams.map((s) => serviceCluster(s, registry[s.name] ?? [])));
+}
+
+function routeAction(route: Route): object {
+  const target =
+    route.backends.length === 1
+      ? { cluster: clusterName(route.backends[0]!.service) }
+      : { weighted_clusters: { clusters: route.backends.map((b) => ({ name: clusterName(b.service), weight: b.weight })) } };
+  return {
+    ...target,
+    // Durations in xDS JSON are seconds: 250 ms is "0.25s".
+    timeout: `${route.timeoutMs / 1000}s`,
+    retry_policy: {
+      retry_on: 'connect-failure,refused-stream,reset,gateway-error',
+      num_retries: route.retries,
+      retry_back_off: { base_interval: '0.025s', max_interval: '0.25s' },
+    },
+  };
+}
+
+/**
+ * The gateway's routes. Envoy picks a virtual host by host name first, so each named host gets
+ * its own routes and the `*` routes, in spec order: the first route of the spec that matches a
+ * request takes it, as the spec promises.
+ */
+export function renderGatewayRoutes(gateway: Gateway): XdsFile {
+  const hosts = [...new Set(gateway.routes.map((r) => r.host))].sort((a, b) => Number(a === '*') - Number(b === '*'));
+  const virtualHosts = hosts.map((host) => ({
+    name: host === '*' ? 'any' : host,
+    domains: [host],
+    routes: gateway.routes
+      .filter((r) => r.host === host || r.host === '*')
+      .map((r) => ({ match: { prefix: r.prefix }, route: routeAction(r) })),
+  }));
+  const hsts = gateway.https && gateway.hsts;
+  return discoveryResponse([
+    {
+      '@type': TYPES.routes,
+      name: 'gateway',
+      virtual_hosts: virtualHosts,
+      ...(hsts
+        ? {
+            response_headers_to_add: [
+              { header: { key: 'strict-transport-security', value: 'max-age=31536000' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+            ],
+          }
+        : {}),
+    },
+  ]);
+}
+
+function httpConnectionManager(statPrefix: string, routing: object): object {
+  return {
+    name: 'envoy.filters.network.http_connection_manager',
+    typed_config: {
+      '@type': TYPES.hcm,
+      stat_prefix: statPrefix,
+      codec_type: 'AUTO',
+      // Browsers send the port in Host on non-default ports; routes match the name alone.
+      strip_any_host_port: true,
+      access_log: [{ name: 'envoy.access_loggers.stdout', typed_config: { '@type': TYPES.stdoutLog } }],
+      ...routing,
+      http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': TYPES.router } }],
+    },
+  };
+}
+
+const RDS = {
+  rds: {
+    route_config_name: 'gateway',
+    config_source: {
+      resource_api_version: 'V3',
+      path_config_source: { path: `${CONTAINER_XDS_DIR}/${XDS_FILES.routes}`, watched_directory: { path: CONTAINER_XDS_DIR } },
+    },
+  },
+};
+
+/**
+ * The gateway's listeners. With HTTPS, plain HTTP only redirects to it, and HTTPS offers
+ * HTTP/2 and HTTP/1.1 by ALPN; the key stays in its file, which is only referenced here.
+ */
+export function renderGatewayListeners(gateway: Gateway): XdsFile {
+  const listener = (name: string, port: number, filterChain: object) => ({
+    '@type': TYPES.listener,
+    name,
+    address: { socket_address: { address: '0.0.0.0', port_value: port } },
+    filter_chains: [filterChain],
+  });
+  if (!gateway.https) {
+    return discoveryResponse([listener('http', GATEWAY_PORTS.http, { filters: [httpConnectionManager('http', RDS)] })]);
+  }
+  const redirect = {
+    route_config: {
+      name: 'redirect',
+      virtual_hosts: [
+        {
+          name: 'redirect',
+          domains: ['*'],
+          routes: [{ match: { prefix: '/' }, redirect: { https_redirect: true, port_redirect: gateway.https.hostPort } }],
+        },
+      ],
+    },
+  };
+  return discoveryResponse([
+    listener('http', GATEWAY_PORTS.http, { filters: [httpConnectionManager('http', redirect)] }),
+    listener('https', GATEWAY_PORTS.https, {
+      filters: [httpConnectionManager('https', RDS)],
+      transport_socket: {
+        name: 'envoy.transport_sockets.tls',
+        typed_config: {
+          '@type': TYPES.tls,
+          common_tls_context: {
+            alpn_protocols: ['h2', 'http/1.1'],
+            tls_certificates: [{ certificate_chain: { filename: CONTAINER_TLS.cert }, private_key: { filename: CONTAINER_TLS.key } }],
+          },
+        },
+      },
+    }),
+  ]);
+}
+
+/** Every xDS file of a spec's mesh directory for one registry: the gateway's, and each calling sidecar's. */
+export function renderMeshFiles(spec: Spec, registry: Registry, roots: StateRoots): MeshFile[] {
+  const files: MeshFile[] = [];
+  const add = (envoy: string, kind: MeshFile['kind'], file: XdsFile) =>
+    files.push({ envoy, kind, path: path.join(xdsDir(roots, spec.name, envoy), XDS_FILES[kind]), ...file });
+  if (spec.gateway) {
+    add(GATEWAY, 'clusters', renderGatewayClusters(spec, registry));
+    add(GATEWAY, 'listeners', renderGatewayListeners(spec.gateway));
+    add(GATEWAY, 'routes', renderGatewayRoutes(spec.gateway));
+  }
+  for (const service of spec.services) {
+    if (service.upstreams.length) add(service.name, 'clusters', renderSidecarClusters(spec, service, registry));
+  }
+  return files;
+}
