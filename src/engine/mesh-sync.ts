@@ -30,7 +30,8 @@ export async function writeMeshFiles(files: readonly MeshFile[]): Promise<MeshFi
   for (const file of files) {
     const current = await readFile(file.path, 'utf8').catch(() => undefined);
     if (current === file.text) continue;
-    await ensureDir(path.dirname(file.path));
+    // Envoy reads these as its unprivileged user; they hold no secrets.
+    await ensureDir(path.dirname(file.path), 0o755);
     await writeFileAtomic(file.path, file.text);
     changed.push(file);
   }

@@ -1,5 +1,7 @@
+import { chmod, chown } from 'node:fs/promises';
+import path from 'node:path';
 import { EnvoyConfigError } from '../errors.js';
-import { lockFile, podPaths, type PodPaths, type StateRoots } from '../mesh/layout.js';
+import { CONTAINER_UID, lockFile, podPaths, type PodPaths, type StateRoots } from '../mesh/layout.js';
 import { GATEWAY, clusterName, networkName } from '../mesh/names.js';
 import type { GatewayPlan, PodPlan } from '../mesh/plan.js';
 import { withPods, withoutPods, type MeshFile, type Registry } from '../mesh/registry.js';
@@ -19,7 +21,7 @@ import { envoyValidateArgs, kubePlayArgs, networkCreateArgs, networkExistsArgs, 
 import { listPods, removePods, type DeployedPod } from './pods.js';
 import { assertPortFree } from './ports.js';
 import { targetOfDeployed, targetOfGateway, targetOfPlan, waitUntilReady, type ReadinessOptions } from './readiness.js';
-import { ensureSelfSignedCertificate } from './tls.js';
+import { prepareTls } from './tls.js';
 
 /** Seconds a stopping container gets between SIGTERM and SIGKILL; nginx and Envoy need less. */
 export const STOP_SECONDS = 5;
@@ -172,7 +174,7 @@ async function playLocked(input: PlayInput, options: PlayOptions): Promise<PlayR
     for (const p of start.publishes) await assertPortFree(p.hostIP, p.hostPort, p.where);
   }
   const tls = input.gateway?.plan.tls;
-  if (tls?.generated) await ensureSelfSignedCertificate(tls.cert, tls.key);
+  if (tls) await prepareTls(tls, CONTAINER_UID);
   const snapshot = await snapshotMeshFiles(input.renderMesh?.({}) ?? []);
   // New Envoys need their mesh files to exist; changes to existing files wait until the new pods
   // are registered, so that no route points at a service before it has a pod.
@@ -187,6 +189,7 @@ async function playLocked(input: PlayInput, options: PlayOptions): Promise<PlayR
   const startPod = async (start: Start) => {
     if (start.restart) {
       progress(`starting ${start.pod}`);
+      await ensureRunDir(start.paths);
       await podman(podStartArgs([start.pod]));
     } else {
       // A published host port can be held by one pod only: the old pod gives it up first.
@@ -287,7 +290,7 @@ function planGatewayStart(gateway: PlannedGateway, existing: readonly DeployedPo
 async function writePodFiles(start: Start, progress: (line: string) => void): Promise<void> {
   const { paths, rendered } = start;
   await ensureDir(paths.configDir);
-  await ensureDir(paths.runDir);
+  await ensureRunDir(paths);
   await writeFileAtomic(paths.envoyConf, rendered.envoyYaml);
   if (rendered.nginxConf !== undefined) await writeFileAtomic(paths.nginxConf, rendered.nginxConf);
   await writeFileAtomic(paths.podYaml, rendered.podYaml);
@@ -307,4 +310,18 @@ export async function removePodFiles(paths: PodPaths): Promise<void> {
 async function ensureNetwork(network: string, specName: string): Promise<void> {
   if ((await podmanRaw(networkExistsArgs(network))).exitCode === 0) return;
   await podman(networkCreateArgs(network, specName));
+}
+
+/**
+ * A pod's run directory (root's alone) with the admin socket's directory, owned by Envoy's
+ * unprivileged user, and the app's /tmp (sticky and open to all, as /tmp is: the app image
+ * picks its user). Made again before a restart, as /run does not survive a reboot.
+ */
+async function ensureRunDir(paths: PodPaths): Promise<void> {
+  await ensureDir(path.dirname(paths.runDir));
+  await ensureDir(paths.runDir);
+  await ensureDir(paths.adminDir);
+  await chown(paths.adminDir, CONTAINER_UID, CONTAINER_UID);
+  await ensureDir(paths.tmpDir);
+  await chmod(paths.tmpDir, 0o1777);
 }

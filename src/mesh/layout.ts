@@ -14,8 +14,13 @@ export interface PodPaths {
   readonly podYaml: string;
   readonly nginxConf: string;
   readonly envoyConf: string;
+  /** On the host's /run (a tmpfs), root's alone: holds the two directories below. */
   readonly runDir: string;
+  /** Mounted in the Envoy container at /run/podvoy; Envoy creates its admin socket there. */
+  readonly adminDir: string;
   readonly adminSocket: string;
+  /** Mounted at /tmp in the app container: a writable place on a read-only root, in memory. */
+  readonly tmpDir: string;
 }
 
 /**
@@ -36,10 +41,16 @@ export function lockFile(roots: StateRoots, specName: string): string {
   return path.join(roots.stateDir, `${specName}.lock`);
 }
 
-/** Where podvoy keeps the self-signed certificate it generates for a gateway without one. */
-export function generatedTlsDir(roots: StateRoots, specName: string): string {
+/**
+ * Where the gateway's certificate and key are kept for mounting: the self-signed pair podvoy
+ * generates, or a copy of the user's files, owned by the unprivileged container user.
+ */
+export function tlsDir(roots: StateRoots, specName: string): string {
   return path.join(specStateDir(roots, specName), 'tls');
 }
+
+/** The user nginx and Envoy run as inside their containers (as in the official images). */
+export const CONTAINER_UID = 101;
 
 /** Where a pod's xDS directory is mounted in its Envoy container. */
 export const CONTAINER_XDS_DIR = '/etc/podvoy/xds';
@@ -60,7 +71,9 @@ export function podPaths(roots: StateRoots, specName: string, pod: string): PodP
     nginxConf: path.join(configDir, 'nginx.conf'),
     envoyConf: path.join(configDir, 'envoy.yaml'),
     runDir,
-    adminSocket: path.join(runDir, ADMIN_SOCKET),
+    adminDir: path.join(runDir, 'admin'),
+    adminSocket: path.join(runDir, 'admin', ADMIN_SOCKET),
+    tmpDir: path.join(runDir, 'tmp'),
   };
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Service, Spec } from '../spec/model.js';
 import type { TemplateSources } from '../render/templates.js';
-import { generatedTlsDir, podPaths, xdsDir, type PodPaths, type StateRoots } from './layout.js';
+import { podPaths, tlsDir, xdsDir, type PodPaths, type StateRoots } from './layout.js';
 import { GATEWAY, LABELS, gatewayPodName, podName, serviceUrl } from './names.js';
 
 /** The images one pod runs, resolved to references podman can use. */
@@ -68,8 +68,11 @@ export interface GatewayPlan {
   readonly paths: PodPaths;
   readonly xdsDir: string;
   readonly labels: Readonly<Record<string, string>>;
-  /** Host files of the certificate and key, when HTTPS is on. */
-  readonly tls?: { readonly cert: string; readonly key: string; readonly generated: boolean };
+  /**
+   * When HTTPS is on: the host files mounted as certificate and key, and the user's files they
+   * are copied from (none: podvoy generates a self-signed pair).
+   */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly source?: { readonly cert: string; readonly key: string } };
   /** The URL printed for the mesh: HTTPS when on, else HTTP. */
   readonly url: string;
 }
@@ -77,11 +80,9 @@ export interface GatewayPlan {
 export function planGateway(spec: Spec, envoyImage: string, roots: StateRoots, templates: TemplateSources): GatewayPlan | undefined {
   const gateway = spec.gateway;
   if (!gateway) return undefined;
-  const generated = generatedTlsDir(roots, spec.name);
+  const dir = tlsDir(roots, spec.name);
   const tls = gateway.https
-    ? gateway.tls
-      ? { ...gateway.tls, generated: false }
-      : { cert: `${generated}/cert.pem`, key: `${generated}/key.pem`, generated: true }
+    ? { cert: `${dir}/cert.pem`, key: `${dir}/key.pem`, ...(gateway.tls ? { source: gateway.tls } : {}) }
     : undefined;
   const revision = revisionOf({
     spec: spec.name,

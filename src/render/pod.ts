@@ -1,5 +1,5 @@
 import { RESERVED_PORTS } from '../spec/model.js';
-import { ADMIN_SOCKET, CONTAINER_RUN_DIR, CONTAINER_TLS, CONTAINER_XDS_DIR } from '../mesh/layout.js';
+import { ADMIN_SOCKET, CONTAINER_RUN_DIR, CONTAINER_TLS, CONTAINER_UID, CONTAINER_XDS_DIR } from '../mesh/layout.js';
 import { clusterName } from '../mesh/names.js';
 import type { GatewayPlan, PodPlan } from '../mesh/plan.js';
 import type { Templates } from './templates.js';
@@ -15,6 +15,9 @@ export interface RenderedPod {
 
 /** Envoy worker threads per Envoy: two serve a small pod's traffic without idle memory per core. */
 const ENVOY_CONCURRENCY = 2;
+
+/** The gateway's heap budget: it sheds load past 95 % of it, well before the machine runs short. */
+const GATEWAY_MAX_HEAP_BYTES = 512 * 1024 * 1024;
 
 const ADMIN_SOCKET_IN_CONTAINER = `${CONTAINER_RUN_DIR}/${ADMIN_SOCKET}`;
 
@@ -39,6 +42,7 @@ export function renderPod(templates: Templates, plan: PodPlan): RenderedPod {
     envoyConcurrency: ENVOY_CONCURRENCY,
     paths,
     xds: plan.xdsDir ? { hostDir: plan.xdsDir, containerDir: CONTAINER_XDS_DIR } : false,
+    uid: CONTAINER_UID,
   });
   const envoyYaml = templates['sidecar-envoy.yaml']({
     pod: plan.pod,
@@ -83,7 +87,8 @@ export function renderGateway(templates: Templates, plan: GatewayPlan): Rendered
     paths: plan.paths,
     xdsDir: plan.xdsDir,
     containerXdsDir: CONTAINER_XDS_DIR,
-    tls: plan.tls ? { ...plan.tls, containerCert: CONTAINER_TLS.cert, containerKey: CONTAINER_TLS.key } : false,
+    tls: plan.tls ? { cert: plan.tls.cert, key: plan.tls.key, containerCert: CONTAINER_TLS.cert, containerKey: CONTAINER_TLS.key } : false,
+    uid: CONTAINER_UID,
   });
   const envoyYaml = templates['gateway-envoy.yaml']({
     pod: plan.pod,
@@ -91,6 +96,8 @@ export function renderGateway(templates: Templates, plan: GatewayPlan): Rendered
     adminPort: RESERVED_PORTS.envoyAdmin,
     adminSocket: ADMIN_SOCKET_IN_CONTAINER,
     xds: XDS_IN_CONTAINER,
+    maxConnections: gateway.maxConnections,
+    maxHeapBytes: GATEWAY_MAX_HEAP_BYTES,
   });
   return { podYaml, envoyYaml };
 }

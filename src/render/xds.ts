@@ -147,6 +147,22 @@ export function renderGatewayRoutes(gateway: Gateway): XdsFile {
   ]);
 }
 
+/** What an edge proxy owes its upstreams: requests cut to a known shape, and bounded resources. */
+const EDGE_LIMITS = {
+  requestHeadersKb: 32,
+  maxHeaders: 100,
+  requestHeadersTimeout: '10s',
+  streamIdleTimeout: '60s',
+  idleTimeout: '300s',
+  bufferBytes: 32_768,
+  maxConcurrentStreams: 100,
+} as const;
+
+/** The gateway's access log names the client as Envoy saw it, not as a header claims. */
+const GATEWAY_ACCESS_LOG_FORMAT =
+  '[%START_TIME%] %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT% "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" ' +
+  '%RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_SENT% %DURATION%ms xff="%REQ(X-FORWARDED-FOR)%" upstream=%UPSTREAM_HOST%\n';
+
 function httpConnectionManager(statPrefix: string, routing: object): object {
   return {
     name: 'envoy.filters.network.http_connection_manager',
@@ -154,9 +170,32 @@ function httpConnectionManager(statPrefix: string, routing: object): object {
       '@type': TYPES.hcm,
       stat_prefix: statPrefix,
       codec_type: 'AUTO',
+      access_log: [
+        {
+          name: 'envoy.access_loggers.stdout',
+          typed_config: { '@type': TYPES.stdoutLog, log_format: { text_format_source: { inline_string: GATEWAY_ACCESS_LOG_FORMAT } } },
+        },
+      ],
+      // The client's own address, not X-Forwarded-For from the request: the gateway is the edge.
+      use_remote_address: true,
+      xff_num_trusted_hops: 0,
+      // Routes and upstreams see one spelling of each path: /a/../b and //b are /b, and an
+      // escaped slash (%2F), which upstreams may decode into a separator, is refused.
+      normalize_path: true,
+      merge_slashes: true,
+      path_with_escaped_slashes_action: 'REJECT_REQUEST',
       // Browsers send the port in Host on non-default ports; routes match the name alone.
       strip_any_host_port: true,
-      access_log: [{ name: 'envoy.access_loggers.stdout', typed_config: { '@type': TYPES.stdoutLog } }],
+      max_request_headers_kb: EDGE_LIMITS.requestHeadersKb,
+      request_headers_timeout: EDGE_LIMITS.requestHeadersTimeout,
+      stream_idle_timeout: EDGE_LIMITS.streamIdleTimeout,
+      common_http_protocol_options: {
+        idle_timeout: EDGE_LIMITS.idleTimeout,
+        max_headers_count: EDGE_LIMITS.maxHeaders,
+        // A header such as x_user can smuggle past a filter that matches x-user.
+        headers_with_underscores_action: 'REJECT_REQUEST',
+      },
+      http2_protocol_options: { max_concurrent_streams: EDGE_LIMITS.maxConcurrentStreams },
       ...routing,
       http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': TYPES.router } }],
     },
@@ -182,6 +221,7 @@ export function renderGatewayListeners(gateway: Gateway): XdsFile {
     '@type': TYPES.listener,
     name,
     address: { socket_address: { address: '0.0.0.0', port_value: port } },
+    per_connection_buffer_limit_bytes: EDGE_LIMITS.bufferBytes,
     filter_chains: [filterChain],
   });
   if (!gateway.https) {

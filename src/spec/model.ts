@@ -27,6 +27,8 @@ export interface Gateway {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** Send Strict-Transport-Security on HTTPS answers. @default true */
   readonly hsts: boolean;
+  /** Downstream connections the gateway holds at once; past it, new ones are closed. @default 10000 */
+  readonly maxConnections: number;
   /** In spec order: the first route that matches a request takes it. */
   readonly routes: readonly Route[];
 }
@@ -112,4 +114,5 @@ export const DEFAULTS = {
   routePrefix: '/',
   routeTimeoutMs: 15_000,
   routeRetries: 2,
+  maxConnections: 10_000,
 } as const;

@@ -16,6 +16,7 @@
  *     cert: ./tls/cert.pem     # PEM files inside the spec's folder, relative to it; both keys required
  *     key: ./tls/key.pem
  *   hsts: true                 # optional, only with https; default true
+ *   maxConnections: 10000      # optional, 1-1000000: connections the gateway accepts at once
  *   routes:                    # required: a list of at least one; the first route that matches takes a request
  *   - prefix: /api/            # optional, default "/"; starts with "/"; letters, digits and . _ ~ / -; <= 200 characters
  *     host: blog.localhost     # optional, default "*" (any host); a lowercase DNS name, or "*.example.com" (quoted)
@@ -108,10 +109,12 @@ const SOLE_WEIGHT = 100;
 /** The gateway's pod and mesh directory are named like a service's; a service may not take the name. */
 const GATEWAY_NAME = 'gateway';
 
+const MAX_CONNECTIONS_MAX = 1_000_000;
+
 const KEYS = {
   top: ['name', 'images', 'gateway', 'services'],
   images: ['nginx', 'envoy'],
-  gateway: ['http', 'https', 'tls', 'hsts', 'routes'],
+  gateway: ['http', 'https', 'tls', 'hsts', 'maxConnections', 'routes'],
   tls: ['cert', 'key'],
   route: ['prefix', 'host', 'service', 'split', 'timeout', 'retries'],
   service: ['static', 'image', 'port', 'env', 'sidecar', 'upstreams', 'proxy', 'health'],
@@ -255,9 +258,12 @@ class SpecReader {
     const tls = f.tls && this.tls(f.tls);
     const hsts = f.hsts ? this.boolean(f.hsts) : true;
     const routes = f.routes && this.routes(f.routes);
+    const maxConnections = f.maxConnections
+      ? this.bounded(f.maxConnections, 'a number of connections', 1, MAX_CONNECTIONS_MAX)
+      : DEFAULTS.maxConnections;
 
-    if (!http || !routes || hsts === undefined || (f.https && !https) || (f.tls && !tls)) return undefined;
-    return { http, ...(https && { https }), ...(tls && { tls }), hsts, routes };
+    if (!http || !routes || hsts === undefined || maxConnections === undefined || (f.https && !https) || (f.tls && !tls)) return undefined;
+    return { http, ...(https && { https }), ...(tls && { tls }), hsts, maxConnections, routes };
   }
 
   private tls(e: Entry): Gateway['tls'] {

@@ -691,6 +691,7 @@ describe('parseSpec accepts', () => {
       http: { hostIP: '127.0.0.1', hostPort: 8080 },
       https: { hostIP: '0.0.0.0', hostPort: 8443 },
       hsts: true,
+      maxConnections: 10_000,
       routes: [
         { host: 'blog.localhost', prefix: '/', backends: [{ service: 'blog', weight: 100 }], timeoutMs: 15_000, retries: 2 },
         {
@@ -758,6 +759,7 @@ describe('parseSpec accepts', () => {
       https: { hostIP: '127.0.0.1', hostPort: 443 },
       tls: { cert: `${DIR}/tls/cert.pem`, key: `${DIR}/tls/key.pem` },
       hsts: false,
+      maxConnections: 10_000,
       routes: [
         { host: '*.example.com', prefix: '/v1.2/~docs/', backends: [{ service: 'web', weight: 100 }], timeoutMs: 600_000, retries: 10 },
         {
