@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { specStateDir, type StateRoots } from './mesh/layout.js';
-import { planGateway, planPod } from './mesh/plan.js';
+import { planGateway, planService } from './mesh/plan.js';
 import { withPods, type Registry } from './mesh/registry.js';
 import { renderGateway, renderPod } from './render/pod.js';
 import { renderMeshFiles } from './render/xds.js';
@@ -58,8 +58,7 @@ async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<P
     if (pull && service.app.kind === 'image') {
       await ensureImage(service.app.image, `Fix services.${service.name}.image in the spec, or build that image locally.`);
     }
-    const plan = planPod(spec, service, images, roots, sources);
-    services.push({ plan, rendered: renderPod(templates, plan) });
+    for (const plan of planService(spec, service, images, roots, sources)) services.push({ plan, rendered: renderPod(templates, plan) });
   }
   const gatewayPlan = planGateway(spec, images.envoy, roots, sources);
   const hasMesh = gatewayPlan !== undefined || spec.services.some((s) => s.upstreams.length > 0);

@@ -109,12 +109,17 @@ async function playLocked(input: PlayInput, options: PlayOptions): Promise<PlayR
   const running = existing.filter((p) => p.status === 'Running');
   const socketOf = (pod: string) => podPaths(roots, specName, pod).adminSocket;
 
+  // Every pod the spec asks for has a name of its own; pods that are not among them retire.
+  const planned = new Set([...input.services.map((p) => p.plan.pod), ...(input.gateway ? [input.gateway.plan.pod] : [])]);
+  const retiring = existing.filter((pod) => !planned.has(pod.name));
+  const wanted = new Set([...input.services.map((p) => p.plan.service.name), ...(input.gateway ? [GATEWAY] : [])]);
+  const stale = retiring.filter((pod) => !wanted.has(pod.service));
+
   const outcomes: PlayResult['services'][number][] = [];
   const starts: Start[] = [];
   for (const { plan, rendered } of input.services) {
-    const mine = existing.filter((pod) => pod.service === plan.service.name);
-    const same = mine.find((pod) => pod.revision === plan.revision);
-    if (same?.status === 'Running' && mine.length === 1) {
+    const current = existing.find((pod) => pod.name === plan.pod);
+    if (current?.status === 'Running') {
       outcomes.push({ service: plan.service.name, pod: plan.pod, outcome: 'unchanged', ...(plan.url ? { url: plan.url } : {}) });
       continue;
     }
@@ -125,19 +130,17 @@ async function playLocked(input: PlayInput, options: PlayOptions): Promise<PlayR
       rendered,
       envoyImage: plan.images.envoy,
       ...(plan.xdsDir ? { xdsDir: plan.xdsDir } : {}),
-      olds: mine.filter((pod) => pod.name !== plan.pod),
+      olds: retiring.filter((pod) => pod.service === plan.service.name),
       ...(plan.url ? { url: plan.url } : {}),
       publishes: plan.service.sidecar.publish ? [{ ...plan.service.sidecar.publish, where: `services.${plan.service.name}.sidecar.publish` }] : [],
       ready: () => waitUntilReady(targetOfPlan(plan, network), options),
-      restart: same !== undefined && mine.length === 1,
+      restart: current !== undefined,
     });
   }
-  const gatewayStart = input.gateway && planGatewayStart(input.gateway, existing, () => waitGateway());
+  const gatewayStart = input.gateway && planGatewayStart(input.gateway, existing, retiring, () => waitGateway());
   if (input.gateway && !gatewayStart) {
     outcomes.push({ service: GATEWAY, pod: input.gateway.plan.pod, outcome: 'unchanged', url: input.gateway.plan.url });
   }
-  const wanted = new Set([...input.services.map((p) => p.plan.service.name), ...(input.gateway ? [GATEWAY] : [])]);
-  const stale = existing.filter((pod) => !wanted.has(pod.service));
 
   // The registry is what runs: podvoy keeps no other record of it.
   const live = new Map(running.filter((p) => wanted.has(p.service)).map((p) => [p.name, p]));
@@ -188,10 +191,18 @@ async function playLocked(input: PlayInput, options: PlayOptions): Promise<PlayR
   const stopped: DeployedPod[] = [];
   const startPod = async (start: Start) => {
     if (start.restart) {
+      // A pod that was stopped (a reboot, a podvoy killed mid-play) starts as it was; one that
+      // cannot start is played afresh from its files.
       progress(`starting ${start.pod}`);
       await ensureRunDir(start.paths);
-      await podman(podStartArgs([start.pod]));
-    } else {
+      const restarted = await podmanRaw(podStartArgs([start.pod]));
+      if (restarted.exitCode === 0) {
+        progress(`waiting for ${start.pod} to serve`);
+        if (await start.ready().then(() => true, () => false)) return;
+      }
+      progress(`${start.pod} did not come back: playing it afresh`);
+    }
+    {
       // A published host port can be held by one pod only: the old pod gives it up first.
       const holders = start.olds.filter((pod) => start.url && pod.url === start.url && pod.status !== 'Exited');
       if (holders.length) {
@@ -247,7 +258,7 @@ async function playLocked(input: PlayInput, options: PlayOptions): Promise<PlayR
   }
 
   // Deregister what the new pods replace, let it finish its requests, then remove it.
-  const retired = [...starts.flatMap((s) => s.olds), ...(gatewayStart?.olds ?? []), ...stale];
+  const retired = retiring;
   if (retired.length) {
     for (const pod of retired) live.delete(pod.name);
     await syncMesh(withoutPods(registryOfLive(), retired.map((p) => p.name)));
@@ -263,11 +274,15 @@ async function playLocked(input: PlayInput, options: PlayOptions): Promise<PlayR
   return { spec: specName, services: outcomes, removed: stale.map((p) => p.name), meshChanges: [...meshChanges].sort() };
 }
 
-function planGatewayStart(gateway: PlannedGateway, existing: readonly DeployedPod[], ready: () => Promise<void>): Start | undefined {
+function planGatewayStart(
+  gateway: PlannedGateway,
+  existing: readonly DeployedPod[],
+  retiring: readonly DeployedPod[],
+  ready: () => Promise<void>,
+): Start | undefined {
   const { plan, rendered } = gateway;
-  const mine = existing.filter((pod) => pod.service === GATEWAY);
-  const same = mine.find((pod) => pod.revision === plan.revision);
-  if (same?.status === 'Running' && mine.length === 1) return undefined;
+  const current = existing.find((pod) => pod.name === plan.pod);
+  if (current?.status === 'Running') return undefined;
   const spec = plan.spec.gateway!;
   return {
     service: GATEWAY,
@@ -276,14 +291,14 @@ function planGatewayStart(gateway: PlannedGateway, existing: readonly DeployedPo
     rendered,
     envoyImage: plan.image,
     xdsDir: plan.xdsDir,
-    olds: mine.filter((pod) => pod.name !== plan.pod),
+    olds: retiring.filter((pod) => pod.service === GATEWAY),
     url: plan.url,
     publishes: [
       { ...spec.http, where: 'gateway.http' },
       ...(spec.https ? [{ ...spec.https, where: 'gateway.https' }] : []),
     ],
     ready,
-    restart: same !== undefined && mine.length === 1,
+    restart: current !== undefined,
   };
 }
 

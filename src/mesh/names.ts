@@ -23,10 +23,11 @@ export function networkName(spec: Pick<Spec, 'name'>): string {
 
 /**
  * A pod's name carries its revision, so that a changed service can start beside the pod it
- * replaces and the old one is removed only once the new one is ready.
+ * replaces and the old one is removed only once the new one is ready; replicas are numbered
+ * from 1 when there is more than one.
  */
-export function podName(spec: Pick<Spec, 'name'>, service: Pick<Service, 'name'>, revision: string): string {
-  return `${spec.name}-${service.name}-${revision}`;
+export function podName(spec: Pick<Spec, 'name'>, service: Pick<Service, 'name'>, revision: string, replica?: number): string {
+  return `${spec.name}-${service.name}-${revision}${replica === undefined ? '' : `-${replica}`}`;
 }
 
 /** podman's kube play names a pod's containers `<pod>-<container>`. */

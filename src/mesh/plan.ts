@@ -29,16 +29,27 @@ function revisionOf(inputs: object): string {
   return createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 8);
 }
 
+/** The pods of a service, one per replica. */
+export function planService(spec: Spec, service: Service, images: PodImages, roots: StateRoots, templates: TemplateSources): PodPlan[] {
+  return Array.from({ length: service.replicas }, (_, replica) => planPod(spec, service, images, roots, templates, replica));
+}
+
+/**
+ * One pod of a service. The replica count is left out of the revision, so that scaling adds or
+ * removes pods without replacing the others.
+ */
 export function planPod(
   spec: Spec,
   service: Service,
   images: PodImages,
   roots: StateRoots,
   templates: TemplateSources,
+  replica = 0,
 ): PodPlan {
   const podImages = service.app.kind === 'image' ? { ...images, app: service.app.image } : images;
-  const revision = revisionOf({ spec: spec.name, service, images: podImages, roots, templates });
-  const pod = podName(spec, service, revision);
+  const { replicas, ...shape } = service;
+  const revision = revisionOf({ spec: spec.name, service: shape, images: podImages, roots, templates });
+  const pod = podName(spec, service, revision, replicas > 1 ? replica + 1 : undefined);
   const url = serviceUrl(service);
   const labels: Record<string, string> = {
     [LABELS.spec]: spec.name,

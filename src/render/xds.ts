@@ -29,6 +29,7 @@ const TYPES = {
   stdoutLog: 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
   tls: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
   httpOptions: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+  previousHosts: 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
 } as const;
 
 /** A rendered xDS file and the version it carries. */
@@ -112,6 +113,11 @@ function routeAction(route: Route): object {
       retry_on: 'connect-failure,refused-stream,reset,gateway-error',
       num_retries: route.retries,
       retry_back_off: { base_interval: '0.025s', max_interval: '0.25s' },
+      // A retry goes to another pod when there is one: the failed one may be going down.
+      retry_host_predicate: [
+        { name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': TYPES.previousHosts } },
+      ],
+      host_selection_retry_max_attempts: 3,
     },
   };
 }

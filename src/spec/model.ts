@@ -67,6 +67,8 @@ export interface Service {
   readonly upstreams: readonly Upstream[];
   /** Path the gateway and the sidecar request to check the app. @default "/" */
   readonly health: string;
+  /** Identical pods of the service, each with its sidecar, behind the same cluster. @default 1 */
+  readonly replicas: number;
 }
 
 /** A directory served by nginx, mounted read-only. */

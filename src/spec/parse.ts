@@ -34,6 +34,7 @@
  *                              #   in the pod (1024-65535), where the sidecar forwards the calls
  *     proxy: {/api/: api}      # optional, static only; path prefixes (as in routes) nginx forwards to an upstream
  *     health: /                # optional, default "/"; the path checked for health; like a prefix, plus ? = &
+ *     replicas: 2              # optional, 1-20, default 1: pods of the service; more than one cannot publish
  *     sidecar:                 # optional
  *       port: 10000            # Envoy's inbound port inside the pod, 1024-65535; default 10000
  *       publish: 8080          # optional host port on 127.0.0.1, or "IP:PORT" such as "0.0.0.0:8080"
@@ -110,6 +111,7 @@ const SOLE_WEIGHT = 100;
 const GATEWAY_NAME = 'gateway';
 
 const MAX_CONNECTIONS_MAX = 1_000_000;
+const REPLICAS_MAX = 20;
 
 const KEYS = {
   top: ['name', 'images', 'gateway', 'services'],
@@ -117,7 +119,7 @@ const KEYS = {
   gateway: ['http', 'https', 'tls', 'hsts', 'maxConnections', 'routes'],
   tls: ['cert', 'key'],
   route: ['prefix', 'host', 'service', 'split', 'timeout', 'retries'],
-  service: ['static', 'image', 'port', 'env', 'sidecar', 'upstreams', 'proxy', 'health'],
+  service: ['static', 'image', 'port', 'env', 'sidecar', 'upstreams', 'proxy', 'health', 'replicas'],
   sidecar: ['port', 'publish'],
 } as const;
 
@@ -414,10 +416,19 @@ class SpecReader {
       if (clash) this.fail(u.entry.at, u.entry.path, `Port ${u.port} is also ${clash}. Pick another port for this upstream.`);
     });
     if (publish && sidecar.publish) this.claims.push({ publish, entry: sidecar.publish });
+    const replicas = f.replicas ? this.bounded(f.replicas, 'a number of replicas', 1, REPLICAS_MAX) : 1;
+    if (f.replicas && replicas !== undefined && replicas > 1 && sidecar.publish) {
+      this.fail(
+        f.replicas.at,
+        f.replicas.path,
+        'A published sidecar has one host port, so only one replica. Remove sidecar.publish (serve it through a gateway) or set replicas: 1.',
+      );
+    }
 
-    if (name === undefined || appPort === undefined || sidecarPort === undefined || health === undefined) return undefined;
+    if (name === undefined || appPort === undefined || sidecarPort === undefined || health === undefined || replicas === undefined) return undefined;
     const common = {
       name,
+      replicas,
       sidecar: { port: sidecarPort, ...(publish && { publish }) },
       upstreams: upstreams.flatMap(({ service, port }): Upstream[] => (port === undefined ? [] : [{ service, port }])),
       health,

@@ -46,6 +46,7 @@ describe('loadSpec', () => {
           sidecar: { port: 10000, publish: { hostIP: '127.0.0.1', hostPort: 8080 } },
           upstreams: [],
           health: '/',
+          replicas: 1,
         },
       ],
     });

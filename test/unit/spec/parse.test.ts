@@ -70,6 +70,16 @@ function messageOf(text: string, host = fakeHost()): string {
 describe('parseSpec rejects', () => {
   it.each<[string, string, string]>([
     [
+      'no replicas',
+      withService('static: ./site', 'replicas: 0'),
+      'blog/podvoy.yaml:5:15: services.web.replicas: 0 is out of range. Use a number of replicas from 1 to 20.',
+    ],
+    [
+      'replicas of a published sidecar',
+      withService('static: ./site', 'replicas: 2', 'sidecar: {publish: 8080}'),
+      'blog/podvoy.yaml:5:15: services.web.replicas: A published sidecar has one host port, so only one replica. Remove sidecar.publish (serve it through a gateway) or set replicas: 1.',
+    ],
+    [
       'a YAML syntax error',
       yaml('name: blog', 'services: [web', 'x: 1'),
       'blog/podvoy.yaml:3:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]. Fix the YAML at this position.',
@@ -622,6 +632,7 @@ describe('parseSpec accepts', () => {
           sidecar: { port: 10000, publish: { hostIP: '127.0.0.1', hostPort: 8080 } },
           upstreams: [],
           health: '/',
+          replicas: 1,
         },
       ],
     });
@@ -653,6 +664,7 @@ describe('parseSpec accepts', () => {
       sidecar: { port: 10000 },
       upstreams: [],
       health: '/',
+      replicas: 1,
     });
     expect(spec.services[1]).toEqual({
       name: 'api',
@@ -660,6 +672,7 @@ describe('parseSpec accepts', () => {
       sidecar: { port: 10001, publish: { hostIP: '0.0.0.0', hostPort: 9090 } },
       upstreams: [],
       health: '/',
+      replicas: 1,
     });
     expect(Object.keys((spec.services[1]?.app as { env: object }).env)).toEqual(['MODE', '__proto__', 'PORT']);
   });
@@ -726,14 +739,16 @@ describe('parseSpec accepts', () => {
           { service: 'canary', port: 9002 },
         ],
         health: '/healthz?probe=1&full=0',
+        replicas: 1,
       },
-      { name: 'api', app: { kind: 'image', image: 'ghcr.io/x/api:1', port: 3000, env: {} }, sidecar: { port: 10000 }, upstreams: [], health: '/ready' },
+      { name: 'api', app: { kind: 'image', image: 'ghcr.io/x/api:1', port: 3000, env: {} }, sidecar: { port: 10000 }, upstreams: [], health: '/ready', replicas: 1 },
       {
         name: 'canary',
         app: { kind: 'image', image: 'ghcr.io/x/api:2', port: 3000, env: {} },
         sidecar: { port: 10000 },
         upstreams: [{ service: 'api', port: 9001 }],
         health: '/',
+        replicas: 1,
       },
     ]);
   });
@@ -833,7 +848,7 @@ describe('parseSpec accepts', () => {
     const text = yaml('name: blog', 'services:', '  web: &site {static: ./site}', '  docs:', '    <<: *site');
     expect(messageOf(text)).toBe(
       'The spec has 2 problems:\n' +
-        '  blog/podvoy.yaml:5:5: services.docs.<<: Unknown key "<<". Remove it; the keys allowed here are static, image, port, env, sidecar, upstreams, proxy, health.\n' +
+        '  blog/podvoy.yaml:5:5: services.docs.<<: Unknown key "<<". Remove it; the keys allowed here are static, image, port, env, sidecar, upstreams, proxy, health, replicas.\n' +
         '  blog/podvoy.yaml:5:5: services.docs: Needs static (a directory to serve) or image (an app to run). Add one of them.',
     );
     const spec = parseSpec(yaml('name: blog', 'services:', '  web: &site {static: ./site, port: 8081}', '  docs: *site'), FILE, fakeHost());
