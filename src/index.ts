@@ -19,6 +19,7 @@ import { showLogs, type LogsOptions } from './engine/logs.js';
 import { playPods, type PlannedPod, type PlayInput, type PlayResult } from './engine/play.js';
 import { listPods, type DeployedPod } from './engine/pods.js';
 import { readStatus, type DeploymentStatus } from './engine/status.js';
+import { writeSystemdUnits, type SystemdUnits } from './engine/systemd.js';
 import type { ReadinessOptions } from './engine/readiness.js';
 
 export * from './errors.js';
@@ -30,6 +31,7 @@ export type { DeployedPod } from './engine/pods.js';
 export type { DeploymentStatus, EnvoyStatus } from './engine/status.js';
 export type { ClusterStatus, HostStatus } from './engine/envoy-admin.js';
 export type { Check } from './engine/doctor.js';
+export type { SystemdUnits } from './engine/systemd.js';
 export type { BuiltImage } from './engine/images.js';
 export type { LogsOptions } from './engine/logs.js';
 export { loadSpec };
@@ -135,6 +137,11 @@ export async function render(file: string, options: CommonOptions & { outDir?: s
     for (const f of files) await writeFileAtomic(path.join(options.outDir, f.path), f.content);
   }
   return files;
+}
+
+/** Writes systemd units (podman's generator) and a tmpfiles.d snippet that start a deployment at boot. */
+export async function systemdUnits(fileOrName: string, options: CommonOptions & { outDir: string }): Promise<SystemdUnits> {
+  return writeSystemdUnits(await specNameOf(fileOrName), options.roots ?? defaultRoots(), options.outDir);
 }
 
 export async function buildImages(options: CommonOptions = {}): Promise<BuiltImage[]> {

@@ -65,6 +65,13 @@ export function buildProgram(): Command {
     .action(async (spec: string, opts: { json?: boolean }) => (await import('./commands/status.js')).run(spec, opts));
 
   program
+    .command('systemd')
+    .description("write systemd units (podman's generator) that start a deployment's pods at boot")
+    .argument('<spec>', 'spec file or deployment name')
+    .option('--out <dir>', 'where to write the units', '.')
+    .action(async (spec: string, opts: { out: string }) => (await import('./commands/systemd.js')).run(spec, opts));
+
+  program
     .command('images')
     .description('local images')
     .command('build')

@@ -16,6 +16,8 @@ export interface RunOptions {
   /** Let the program write to our terminal (logs --follow) instead of capturing. */
   readonly inherit?: boolean;
   readonly timeoutMs?: number;
+  /** Working directory of the program. */
+  readonly cwd?: string;
   /** What to tell the user when the program is not installed. */
   readonly installHint: string;
 }
@@ -27,6 +29,7 @@ export async function runProgram(file: string, args: readonly string[], options:
     reject: false,
     input: options.input,
     timeout: options.timeoutMs,
+    cwd: options.cwd,
     stdio: options.inherit ? 'inherit' : 'pipe',
     stripFinalNewline: true,
   });

@@ -78,3 +78,8 @@ export function envoyValidateArgs(image: string, configFile: string, xdsDir?: st
     image, '--mode', 'validate', '-c', '/etc/podvoy/envoy.yaml', '--log-level', 'error',
   ];
 }
+
+/** podman's own unit generator, writing `pod-<pod>.service` and one unit per container into the working directory. */
+export function generateSystemdArgs(pod: string): string[] {
+  return ['generate', 'systemd', '--files', '--name', '--restart-policy', 'always', pod];
+}

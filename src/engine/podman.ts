@@ -18,6 +18,7 @@ export interface PodmanOptions {
   readonly input?: string;
   readonly inherit?: boolean;
   readonly timeoutMs?: number;
+  readonly cwd?: string;
 }
 
 /** Runs podman and returns its result whatever the exit code. */

@@ -51,9 +51,11 @@ export async function waitUntilReady(target: ReadinessTarget, options: Readiness
   const intervalMs = options.intervalMs ?? 100;
   const started = Date.now();
   let reason = 'Envoy never reported ready';
+  // A pod brought back after a crash counts its earlier restarts: only new ones are failures.
+  const restartsBefore = new Map((await inspectContainers(target.containers).catch(() => [])).map((s) => [s.name, s.restarts]));
   while (Date.now() - started < timeoutMs) {
     const states = await inspectContainers(target.containers);
-    const failed = states.find(hasFailed);
+    const failed = states.find((s) => hasFailed(s, restartsBefore.get(s.name) ?? 0));
     if (failed) {
       reason = `container ${failed.name} ${failed.status === 'exited' ? `exited with code ${failed.exitCode}` : `restarted ${failed.restarts} time(s)`}`;
       break;
@@ -66,8 +68,8 @@ export async function waitUntilReady(target: ReadinessTarget, options: Readiness
   throw new PodNotReadyError(target.pod, Date.now() - started, reason, await tailPodLogs(target.pod, 20));
 }
 
-function hasFailed(state: ContainerState): boolean {
-  return state.status === 'exited' || state.status === 'stopped' || state.restarts > 0;
+function hasFailed(state: ContainerState, restartsBefore: number): boolean {
+  return state.status === 'exited' || state.status === 'stopped' || state.restarts > restartsBefore;
 }
 
 /** One readiness check: true, or why not yet. */
