@@ -57,7 +57,7 @@ import {
   type StaticApp,
   type Upstream,
 } from './model.js';
-import { describe, Problems, type Entry, type Fields } from './positions.js';
+import { describe, Problems, shown, type Entry, type Fields } from './positions.js';
 
 /** What parsing needs from the file system, so that parsing itself stays pure. */
 export interface SpecHost {
@@ -112,6 +112,9 @@ const GATEWAY_NAME = 'gateway';
 
 const MAX_CONNECTIONS_MAX = 1_000_000;
 const REPLICAS_MAX = 20;
+const ALIASES_MAX = 100;
+const SERVICES_MAX = 100;
+const ROUTES_MAX = 200;
 
 const KEYS = {
   top: ['name', 'images', 'gateway', 'services'],
@@ -133,6 +136,13 @@ export function parseSpec(text: string, file: string, host: SpecHost): Spec {
   // An unquoted `*` or `*.example.com` (a route host) is read as an alias; say so instead of
   // reporting a syntax error or an anchor to define.
   const quoteInstead = new Set<number>();
+  // Each alias is resolved by a walk of the document: many of them would take quadratic time.
+  let aliases = 0;
+  visit(doc, { Alias: () => void aliases++ });
+  if (aliases > ALIASES_MAX) {
+    problems.atOffset(0, '', `The spec has ${aliases} YAML aliases; podvoy reads at most ${ALIASES_MAX}. Write the values out instead.`);
+    problems.throwIfAny();
+  }
   visit(doc, {
     Alias(_, alias) {
       if (alias.resolve(doc)) return;
@@ -206,6 +216,10 @@ class SpecReader {
     const images = top.images && this.images(top.images);
 
     const entries = top.services && this.problems.entries(top.services.value, top.services.path)?.list;
+    if (entries && entries.length > SERVICES_MAX) {
+      this.fail(top.services!.at, top.services!.path, `${entries.length} services; a spec may have at most ${SERVICES_MAX}. Split it into several specs.`);
+      return undefined;
+    }
     if (top.services && entries?.length === 0) {
       this.fail(top.services.at, top.services.path, 'No services are defined. Add at least one, e.g. web: {static: ./site}.');
     }
@@ -287,6 +301,9 @@ class SpecReader {
     if (!items) return undefined;
     if (items.length === 0) {
       return this.fail(e.at, e.path, 'No routes are defined. Add at least one, e.g. routes: [{service: web}].');
+    }
+    if (items.length > ROUTES_MAX) {
+      return this.fail(e.at, e.path, `${items.length} routes; a gateway may have at most ${ROUTES_MAX}. Merge routes with common prefixes.`);
     }
     const first = new Map<string, Entry>();
     const read = items.map((item) => this.route(item));
@@ -461,10 +478,12 @@ class SpecReader {
       const prefix = this.urlPath(p.key, p.path, p.name, 'prefix');
       const upstream = this.string(p);
       if (upstream !== undefined && upstreams && !upstreams.includes(upstream)) {
+        // Only a valid service name is worth suggesting, and only it is safe to repeat bare.
+        const named = NAME.test(upstream) ? upstream : 'that service';
         const fix = upstreams.length
-          ? `Proxy to one of them (${upstreams.join(', ')}), or add ${upstream} to upstreams.`
-          : `It has none; add upstreams: {${upstream}: 9001} to the service.`;
-        this.fail(p.at, p.path, `"${upstream}" is not one of this service's upstreams. ${fix}`);
+          ? `Proxy to one of them (${upstreams.join(', ')}), or add ${named} to upstreams.`
+          : `It has none; add upstreams: {${NAME.test(upstream) ? upstream : 'api'}: 9001} to the service.`;
+        this.fail(p.at, p.path, `${shown(upstream)} is not one of this service's upstreams. ${fix}`);
         return undefined;
       }
       return prefix !== undefined && upstream !== undefined ? { prefix, upstream } : undefined;
@@ -525,7 +544,7 @@ class SpecReader {
   /** A name that must be one of the spec's services (unchecked while the services are unknown). */
   private serviceRef(at: Node, path: string, name: string | undefined): string | undefined {
     if (name === undefined || !this.serviceNames || this.serviceNames.includes(name)) return name;
-    return this.fail(at, path, `No service "${name}". Services: ${this.serviceNames.join(', ')}.`);
+    return this.fail(at, path, `No service ${shown(name)}. Services: ${this.serviceNames.join(', ')}.`);
   }
 
   private imageRef(e: Entry): string | undefined {

@@ -83,10 +83,10 @@ export class Problems {
         continue;
       }
       const name = typeof key.value === 'string' ? key.value : (key.source ?? String(key.value));
-      const keyPath = path ? `${path}.${name}` : name;
+      const keyPath = path ? `${path}.${pathPart(name)}` : pathPart(name);
       const first = seen.get(name);
       if (first) {
-        this.add(key, keyPath, `Duplicate key "${name}" (first at line ${this.lineOf(first)}). Remove or rename one of them.`);
+        this.add(key, keyPath, `Duplicate key ${shown(name)} (first at line ${this.lineOf(first)}). Remove or rename one of them.`);
         continue;
       }
       seen.set(name, key);
@@ -96,7 +96,11 @@ export class Problems {
         this.add(
           key,
           keyPath,
-          near ? `Unknown key "${name}". Did you mean "${near}"?` : `Unknown key "${name}". Remove it; the keys allowed here are ${known.join(', ')}.`,
+          name === '<<'
+          ? 'YAML merge keys (<<) are not supported. Write the keys out.'
+          : near
+            ? `Unknown key ${shown(name)}. Did you mean "${near}"?`
+            : `Unknown key ${shown(name)}. Remove it; the keys allowed here are ${known.join(', ')}.`,
         );
         continue;
       }
@@ -128,6 +132,21 @@ export class Problems {
     const target = isAlias(node) ? (node.resolve(this.doc) ?? null) : node;
     return isScalar(target) && target.value === null ? null : target;
   }
+}
+
+/**
+ * A name from the spec as it can stand in a message: quoted, with control characters escaped
+ * (a key must not add lines to the output or reach the terminal as an escape sequence), and
+ * cut short when it is long.
+ */
+export function shown(name: string): string {
+  const cut = name.length > 60 ? `${name.slice(0, 60)}…` : name;
+  return JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A key as a part of a problem's path: plain when it is a plain word or URL path, else shown. */
+function pathPart(name: string): string {
+  return /^[A-Za-z0-9_./~-]{1,64}$/.test(name) ? name : shown(name);
 }
 
 /** How a value reads in a message: `the string "80"`, `the number 80.5`, `a list`. */

@@ -848,7 +848,7 @@ describe('parseSpec accepts', () => {
     const text = yaml('name: blog', 'services:', '  web: &site {static: ./site}', '  docs:', '    <<: *site');
     expect(messageOf(text)).toBe(
       'The spec has 2 problems:\n' +
-        '  blog/podvoy.yaml:5:5: services.docs.<<: Unknown key "<<". Remove it; the keys allowed here are static, image, port, env, sidecar, upstreams, proxy, health, replicas.\n' +
+        '  blog/podvoy.yaml:5:5: services.docs."<<": YAML merge keys (<<) are not supported. Write the keys out.\n' +
         '  blog/podvoy.yaml:5:5: services.docs: Needs static (a directory to serve) or image (an app to run). Add one of them.',
     );
     const spec = parseSpec(yaml('name: blog', 'services:', '  web: &site {static: ./site, port: 8081}', '  docs: *site'), FILE, fakeHost());
