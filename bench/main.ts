@@ -1,0 +1,116 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { podPaths } from '../src/mesh/layout.js';
+import { playBenchMesh } from './bench-mesh.js';
+import { parentPid } from './cpu.js';
+import { measureDataPlane } from './dataplane.js';
+import { measureDeploy } from './deploy.js';
+import { judgeGoals } from './goals.js';
+import { describeMachine } from './machine.js';
+import { envoyHeap, rssOf } from './memory.js';
+import { measureMeshChanges, type MeshChangeTarget } from './mesh-change.js';
+import { writeResults } from './report.js';
+import type { MemoryRow, Results } from './results.js';
+import { measureScale } from './scale.js';
+import { cleanupAll, containerPids, now, say, sleep, timed } from './support.js';
+
+/**
+ * `npm run bench`: every figure of the benchmark in one run on this machine, then the results
+ * in bench/results/. BENCH_QUICK=1 runs each section briefly (to check the benchmark itself)
+ * and writes quick.json / quick.md instead of latest.*.
+ */
+
+const quick = process.env.BENCH_QUICK === '1';
+const settings = quick
+  ? { rounds: 1, maxSeconds: 2, fixedSeconds: 2, rate: 1000, changes: 4, cliChanges: 2, deployRounds: 1, scale: [1, 2, 3], scaleChanges: 2, renderRuns: 2 }
+  : { rounds: 3, maxSeconds: 5, fixedSeconds: 5, rate: 1000, changes: 20, cliChanges: 10, deployRounds: 5, scale: [1, 10, 30], scaleChanges: 8, renderRuns: 5 };
+
+const wall: Record<string, number> = {};
+async function section<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  say(`${name}...`);
+  const { ms, value } = await timed(fn);
+  wall[name] = ms / 1000;
+  return value;
+}
+
+async function main(): Promise<void> {
+  const started = now();
+  const mesh = await section('mesh up', playBenchMesh);
+  const pids = await containerPids(mesh.name);
+  const container = (service: string, kind: 'envoy' | 'nginx') => `${mesh.pods[service]}-${kind}`;
+  const machine = await describeMachine(container('gateway', 'envoy'), container('site', 'nginx'));
+
+  // Idle: the mesh up for a few seconds, nothing but health checks going through it.
+  await sleep(3000);
+  const idle = await rssOf(pids);
+  const heaps = Object.fromEntries(
+    await Promise.all(
+      ['gateway', 'site', 'alt'].map(async (service) => [container(service, 'envoy'), await envoyHeap(podPaths(mesh.ws.roots, mesh.name, mesh.pods[service]!).adminSocket)] as const),
+    ),
+  );
+  const onPaths = { gateway: container('gateway', 'envoy'), sidecar: container('site', 'envoy'), nginx: container('site', 'nginx') };
+  const processes = Object.fromEntries(Object.entries(onPaths).map(([k, c]) => [k, pids[c]!]));
+  // podman's k8s-file log driver: each container's conmon writes every access-log line to disk.
+  const groups = { conmon: await Promise.all(Object.values(processes).map(parentPid)) };
+  const dataPlane = await section('data plane', () => measureDataPlane(mesh, { ...settings, processes, groups }));
+  const roles: [string, string, boolean, string?][] = [
+    [onPaths.gateway, 'gateway Envoy', false, 'gateway'],
+    [onPaths.sidecar, 'sidecar Envoy, site (loaded)', true, 'sidecar'],
+    [container('alt', 'envoy'), 'sidecar Envoy, alt (never loaded)', true],
+    [onPaths.nginx, 'nginx, site (master + worker)', false, 'nginx'],
+    [container('alt', 'nginx'), 'nginx, alt (master + worker)', false],
+  ];
+  const memory: MemoryRow[] = roles.map(([c, role, sidecar, loadedAs]) => ({
+    container: c,
+    role,
+    sidecar,
+    idle: idle[c]!,
+    ...(heaps[c] ? { envoyHeap: heaps[c] } : {}),
+    ...(loadedAs && dataPlane.peakUnderLoad[loadedAs] ? { underLoad: dataPlane.peakUnderLoad[loadedAs] } : {}),
+  }));
+
+  const changeTarget: MeshChangeTarget = {
+    name: mesh.name,
+    roots: mesh.ws.roots,
+    probeUrl: `${mesh.gatewayUrl}/whoami.txt`,
+    async change(i) {
+      const to = i % 2 === 0 ? 'alt' : 'site';
+      return { file: await mesh.routeWhoamiTo(to), served: (res) => res.status === 200 && res.body.trim() === to };
+    },
+  };
+  const meshChange = await section('mesh change', () => measureMeshChanges(changeTarget, settings.changes, 'library'));
+  const meshChangeCli = await section('mesh change (CLI)', () => measureMeshChanges(changeTarget, settings.cliChanges, 'cli'));
+  await mesh.ws.cleanup();
+
+  const deploy = await section('deploy', () => measureDeploy(settings.deployRounds));
+  const scale = await section('scale', () => measureScale(settings.scale, { renderRuns: settings.renderRuns, changes: settings.scaleChanges }));
+
+  wall.benchmark = (now() - started) / 1000;
+  const setup = Number(process.env.BENCH_SETUP_SECONDS);
+  if (Number.isFinite(setup) && setup > 0) {
+    wall.setup = setup;
+    wall.total = wall.benchmark + setup;
+  }
+  const partial = { machine, dataPlane, memory, meshChange, meshChangeCli, deploy, scale, wallSeconds: wall };
+  const results: Results = { ...partial, goals: judgeGoals(partial) };
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+  const written = await writeResults(dir, results, quick ? 'quick' : 'latest');
+  process.stdout.write(`${written.markdown}\n`);
+  say(`wrote ${written.json} and ${written.md}`);
+}
+
+const stop = (signal: string) => {
+  say(`${signal}: removing what the benchmark started`);
+  void cleanupAll().finally(() => process.exit(130));
+};
+process.once('SIGINT', () => stop('SIGINT'));
+process.once('SIGTERM', () => stop('SIGTERM'));
+
+try {
+  await main();
+} catch (error) {
+  process.exitCode = 1;
+  console.error(error);
+} finally {
+  await cleanupAll();
+}

@@ -1,0 +1,157 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PATHS } from './dataplane.js';
+import { playStepTotals } from './deploy.js';
+import { FIXED_LOAD, MAX_LOAD } from './load.js';
+import type { Results } from './results.js';
+
+/** The run as Markdown tables, one per section, and the files under bench/results/. */
+
+const table = (head: readonly string[], rows: readonly (readonly (string | number)[])[]) =>
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const mib = (kib: number) => f(kib / 1024, 1);
+const s = (ms: number) => f(ms / 1000, 2);
+
+export function renderMarkdown(r: Results): string {
+  const m = r.machine;
+  const dp = r.dataPlane;
+  const d = r.deploy;
+  const mc = r.meshChange;
+  const cli = r.meshChangeCli;
+  const rounds = (podvoy: ((q: (typeof d.rounds)[number]) => number) | undefined, bare: (q: (typeof d.rounds)[number]) => number) =>
+    `${podvoy ? d.rounds.map((q) => s(podvoy(q))).join(', ') : '-'} \\| ${d.rounds.map((q) => s(bare(q))).join(', ')}`;
+  const cpuLabels = Object.keys(dp.figures[0]?.cpuUsPerRequest ?? {});
+  const out: string[] = [];
+  out.push(
+    '# podvoy benchmark',
+    '',
+    `${m.date} - ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Linux ${m.kernel}, Node.js ${m.node}.`,
+    `podman ${m.podman} (log driver ${m.logDriver}), runc ${m.runc}, Envoy ${m.envoy}, nginx ${m.nginx} (images: ${m.images.join(', ')}); wrk ${m.wrk}, h2load ${m.h2load}.`,
+    `Wall time: ${Object.entries(r.wallSeconds).map(([k, v]) => `${k} ${f(v)} s`).join(', ')}.`,
+    '',
+    '## Goals',
+    '',
+    ...r.goals.map((g) => `- ${g.goal}: **${g.verdict}**`),
+    '',
+    '## 1. Data plane',
+    '',
+    `Maximum rate: wrk, ${MAX_LOAD.threads} thread, ${MAX_LOAD.connections} connections, ${dp.options.maxSeconds} s. ` +
+      `Latency: h2load at a fixed ${dp.options.rate} requests/s (${FIXED_LOAD.clients} HTTP/1.1 connections), ${dp.options.fixedSeconds} s. ` +
+      `Paths interleaved, median of ${dp.options.rounds} rounds; (a) and (b) run inside the pod's network namespace, (c) from the host to the gateway's HTTP port.`,
+    '',
+    table(
+      ['file', 'path', 'max req/s', 'x (a)', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'errors'],
+      dp.figures.map((x) => [
+        x.size,
+        `(${x.path}) ${PATHS[x.path]}`,
+        f(x.maxRps),
+        f(x.rpsRatio, 2),
+        f(x.p50Ms, 3),
+        f(x.p99Ms, 3),
+        f(x.addedP50Ms, 3),
+        f(x.addedP99Ms, 3),
+        x.maxRounds.reduce((n, q) => n + q.errors, 0) + x.fixedRounds.reduce((n, q) => n + q.failed, 0),
+      ]),
+    ),
+    '',
+    'CPU per request at the maximum rate (each process tree\'s user + system time from /proc, divided by the requests served), ' +
+      'and how busy all cores were (the load generator included):',
+    '',
+    table(
+      ['file', 'path', ...cpuLabels.map((k) => `${k} CPU µs/req`), 'cores busy %'],
+      dp.figures.map((x) => [x.size, `(${x.path})`, ...cpuLabels.map((k) => f(x.cpuUsPerRequest[k]!, 1)), f(x.machineBusy * 100)]),
+    ),
+    '',
+    '## 2. Deploy (the blog example behind a gateway)',
+    '',
+    `Pods: ${d.pods.join(', ')}. Median of ${d.rounds.length} interleaved rounds; each until the first 200 through the gateway.`,
+    '',
+    table(
+      ['step', 'podvoy (s)', 'bare podman (s)', 'podvoy / bare', 'rounds: podvoy \\| bare (s)'],
+      [
+        ['deploy until the first 200', s(d.playMs), s(d.bareMs), f(d.ratio, 2), rounds((q) => q.playMs, (q) => q.bareMs)],
+        ['  bare: network create + kube play', '', s(d.bareKubePlayMs), '', rounds(undefined, (q) => q.bareKubePlayMs)],
+        ['  bare: then until the first 200 (Envoy start-up)', '', s(d.bareWaitMs), '', rounds(undefined, (q) => q.bareWaitMs)],
+        ['down (podvoy down / kube down + network rm)', s(d.downMs), s(d.bareDownMs), f(d.downMs / d.bareDownMs, 2), rounds((q) => q.downMs, (q) => q.bareDownMs)],
+      ],
+    ),
+    '',
+    "Where podvoy play's time went (first round, from its progress lines):",
+    '',
+    table(['step', 's'], Object.entries(playStepTotals(d.rounds[0]!)).map(([k, v]) => [k, s(v)])),
+    '',
+    `## 3. Mesh change (route /whoami.txt moved between two services)`,
+    '',
+    `From \`play\`'s call until a poll through the gateway (every ${mc.pollIntervalMs} ms) got the new answer: ${mc.changes} changes through ` +
+      `the library's play in the benchmark's process, then ${cli.changes} through the CLI (\`node bin/podvoy.js play\`, a new process each, as a user runs it). ` +
+      `Envoy containers watched for restarts: ${mc.envoysWatched}; restarted: ${[...mc.envoysRestarted, ...cli.envoysRestarted].join(', ') || 'none'}. ` +
+      `With ${mc.changes} samples, p99 is the slowest.`,
+    '',
+    table(
+      ['measure', 'library p50 ms', 'library p99 ms', 'CLI p50 ms', 'CLI p99 ms'],
+      [
+        ['served through the gateway', f(mc.servedP50Ms), f(mc.servedP99Ms), f(cli.servedP50Ms), f(cli.servedP99Ms)],
+        ['  of which podvoy until rds.yaml is in place', f(mc.writtenP50Ms), '', f(cli.writtenP50Ms), ''],
+        ['  of which Envoy from the file to serving it', f(mc.appliedP50Ms), f(mc.appliedP99Ms), f(cli.appliedP50Ms), f(cli.appliedP99Ms)],
+        ['play returned (every Envoy reported the version)', f(mc.playP50Ms), '', f(cli.playP50Ms), ''],
+      ],
+    ),
+    '',
+    `For scale: one podman CLI call (\`podman pod ps\` of the mesh) takes ${f(mc.podmanCallMs)} ms here` +
+      (cli.cliStartup
+        ? `; Node.js starts and exits in ${f(cli.cliStartup.nodeMs)} ms, and in ${f(cli.cliStartup.nodeWithImportMs)} ms when it imports podvoy's library (dist/index.js).`
+        : '.'),
+    '',
+    '## 4. Memory (VmRSS of each container process tree, from /proc)',
+    '',
+    'Idle: the mesh up for 3 s with only health checks. Under load: the peak of samples every 250 ms during the maximum-rate runs. ' +
+      'RSS counts the pages of the Envoy binary that every Envoy maps; PSS shares those among them. ' +
+      "Envoy's allocated / heap: its admin /memory (objects in use / what tcmalloc holds).",
+    '',
+    table(
+      ['container', 'role', 'idle RSS MiB', 'idle RssAnon MiB', 'idle PSS MiB', 'Envoy allocated / heap MiB', 'peak RSS under load MiB'],
+      r.memory.map((row) => [
+        row.container,
+        row.role,
+        mib(row.idle.rssKiB),
+        mib(row.idle.anonKiB),
+        mib(row.idle.pssKiB),
+        row.envoyHeap ? `${mib(row.envoyHeap.allocatedKiB)} / ${mib(row.envoyHeap.heapSizeKiB)}` : '-',
+        row.underLoad ? mib(row.underLoad.rssKiB) : '-',
+      ]),
+    ),
+    '',
+    '## 5. Scale (N static services behind one gateway)',
+    '',
+    table(
+      ['services', 'containers', 'render ms', 'play s', 'play s / service', 'mesh change p50 ms', 'of which podvoy ms', 'mesh change max ms', 'Envoys restarted', 'down s', 'gateway RSS MiB'],
+      r.scale.points.map((p) => [
+        p.services,
+        p.containers,
+        f(p.renderMs),
+        s(p.playMs),
+        s(p.playMs / p.services),
+        f(p.changeP50Ms),
+        f(p.changeWrittenP50Ms),
+        f(p.changeMaxMs),
+        p.envoysRestarted,
+        s(p.downMs),
+        mib(p.gatewayRss.rssKiB),
+      ]),
+    ),
+    '',
+  );
+  return out.join('\n');
+}
+
+/** Writes `<base>.json` and `<base>.md` to `dir`. */
+export async function writeResults(dir: string, r: Results, base: string): Promise<{ json: string; md: string; markdown: string }> {
+  await mkdir(dir, { recursive: true });
+  const markdown = renderMarkdown(r);
+  const json = path.join(dir, `${base}.json`);
+  const md = path.join(dir, `${base}.md`);
+  await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
+  await writeFile(md, markdown);
+  return { json, md, markdown };
+}
