@@ -182,8 +182,13 @@ async function playLocked(input: PlayInput, options: PlayOptions): Promise<PlayR
   // New Envoys need their mesh files to exist; changes to existing files wait until the new pods
   // are registered, so that no route points at a service before it has a pod.
   await syncMesh(registryOfLive(), true);
-  for (const start of [...starts, ...(gatewayStart ? [gatewayStart] : [])]) {
-    if (!start.restart) await writePodFiles(start, progress);
+  // Each check is a container of its own: all at once, and if one fails no new file stays.
+  const fresh = [...starts, ...(gatewayStart ? [gatewayStart] : [])].filter((s) => !s.restart);
+  const written = await Promise.allSettled(fresh.map((s) => writePodFiles(s, progress)));
+  const failed = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    for (const start of fresh) await removePodFiles(start.paths);
+    throw failed.reason;
   }
   await ensureNetwork(network, specName);
 
