@@ -103,7 +103,8 @@ export async function playPods(input: PlayInput, options: PlayOptions): Promise<
 
 async function playLocked(input: PlayInput, options: PlayOptions): Promise<PlayResult> {
   const progress = options.onProgress ?? (() => {});
-  const { specName, roots } = { specName: input.specName, roots: options.roots };
+  const { specName } = input;
+  const { roots } = options;
   const network = networkName({ name: specName });
   const existing = await listPods(specName);
   const running = existing.filter((p) => p.status === 'Running');
