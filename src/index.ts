@@ -4,29 +4,30 @@
  */
 import path from 'node:path';
 import { specStateDir, type StateRoots } from './mesh/layout.js';
-import { planGateway, planService } from './mesh/plan.js';
-import { withPods, type Registry } from './mesh/registry.js';
-import { renderGateway, renderPod } from './render/pod.js';
-import { renderMeshFiles } from './render/xds.js';
-import { TEMPLATE_NAMES, compileTemplates } from './render/templates.js';
+import type { DeploymentPlan } from './mesh/plan.js';
+import { planDeployment } from './render/deployment.js';
+import { TEMPLATE_NAMES, type TemplateSources } from './render/templates.js';
 import { loadSpec } from './spec/load.js';
 import type { Spec } from './spec/model.js';
 import { runDoctor, type Check } from './engine/doctor.js';
-import { downSpec, type DownResult } from './engine/down.js';
 import { PACKAGE_ROOT, readTextFiles, writeFileAtomic } from './engine/files.js';
 import { buildImages as buildLocalImages, ensureImage, resolveImages, type BuiltImage } from './engine/images.js';
 import { showLogs, type LogsOptions } from './engine/logs.js';
-import { playPods, type PlannedPod, type PlayInput, type PlayResult } from './engine/play.js';
 import { listPods, type DeployedPod } from './engine/pods.js';
 import { readStatus, type DeploymentStatus } from './engine/status.js';
 import { writeSystemdUnits, type SystemdUnits } from './engine/systemd.js';
 import type { ReadinessOptions } from './engine/readiness.js';
+import { describeRollout, type RolloutDiff } from './engine/rollout/describe.js';
+import { downDeployment, downService, type DownResult } from './engine/rollout/down.js';
+import type { PlayResult } from './engine/rollout/execute.js';
+import { planPlay, playDeployment } from './engine/rollout/play.js';
 
 export * from './errors.js';
 export type { Spec, Service, StaticApp, ImageApp, Sidecar, Publish } from './spec/model.js';
 export type { StateRoots } from './mesh/layout.js';
-export type { PlayResult, ServiceOutcome } from './engine/play.js';
-export type { DownResult } from './engine/down.js';
+export type { PlayResult, ServiceOutcome } from './engine/rollout/execute.js';
+export type { DownResult } from './engine/rollout/down.js';
+export type { RolloutDiff } from './engine/rollout/describe.js';
 export type { DeployedPod } from './engine/pods.js';
 export type { DeploymentStatus, EnvoyStatus } from './engine/status.js';
 export type { ClusterStatus, HostStatus } from './engine/envoy-admin.js';
@@ -50,33 +51,44 @@ export function defaultRoots(env: NodeJS.ProcessEnv = process.env): StateRoots {
   };
 }
 
-/** Resolves images and renders every pod of a spec, and how to render its mesh directory. */
-async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<PlayInput> {
-  const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
-  const templates = compileTemplates(sources);
-  const images = await resolveImages(spec.images, { pull });
-  const services: PlannedPod[] = [];
-  for (const service of spec.services) {
-    if (pull && service.app.kind === 'image') {
-      await ensureImage(service.app.image, `Fix services.${service.name}.image in the spec, or build that image locally.`);
-    }
-    for (const plan of planService(spec, service, images, roots, sources)) services.push({ plan, rendered: renderPod(templates, plan) });
-  }
-  const gatewayPlan = planGateway(spec, images.envoy, roots, sources);
-  const hasMesh = gatewayPlan !== undefined || spec.services.some((s) => s.upstreams.length > 0);
-  return {
-    specName: spec.name,
-    services,
-    ...(gatewayPlan ? { gateway: { plan: gatewayPlan, rendered: renderGateway(templates, gatewayPlan) } } : {}),
-    ...(hasMesh ? { renderMesh: (registry: Registry) => renderMeshFiles(spec, registry, roots) } : {}),
-  };
+let templateSources: Promise<TemplateSources> | undefined;
+
+/**
+ * The one pipeline every verb starts from: spec -> resolved images -> planned and rendered
+ * deployment. With `pull`, images a pod needs are fetched when missing (render pulls nothing).
+ */
+async function loadDeployment(spec: Spec, roots: StateRoots, pull: boolean): Promise<DeploymentPlan> {
+  templateSources ??= readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+  const [templates, images] = await Promise.all([
+    templateSources,
+    resolveImages(spec.images, { pull }),
+    ...(pull
+      ? spec.services.flatMap((s) =>
+          s.app.kind === 'image' ? [ensureImage(s.app.image, `Fix services.${s.name}.image in the spec, or build that image locally.`)] : [],
+        )
+      : []),
+  ]);
+  return planDeployment(spec, { images, roots, templates });
+}
+
+export interface PlayOptions extends CommonOptions, ReadinessOptions {
+  /** How many pods start at once. @default the number of cores */
+  readonly concurrency?: number;
 }
 
 /** Plays a spec file: returns once every service serves through its sidecar. */
-export async function play(file: string, options: CommonOptions & ReadinessOptions = {}): Promise<PlayResult> {
-  const spec = await loadSpec(file);
+export async function play(file: string, options: PlayOptions = {}): Promise<PlayResult> {
   const roots = options.roots ?? defaultRoots();
-  return playPods(await planSpec(spec, roots, true), { ...options, roots });
+  return playDeployment(await loadDeployment(await loadSpec(file), roots, true), options);
+}
+
+/**
+ * What `play` would do now, computed by the same planner play walks: pods to start, replace
+ * and retire, each mesh file as a unified diff, the Envoys that start or stop. Starts nothing.
+ */
+export async function diff(file: string, options: CommonOptions = {}): Promise<RolloutDiff> {
+  const roots = options.roots ?? defaultRoots();
+  return describeRollout(await planPlay(await loadDeployment(await loadSpec(file), roots, false)), roots);
 }
 
 /**
@@ -85,10 +97,8 @@ export async function play(file: string, options: CommonOptions & ReadinessOptio
  */
 export async function down(fileOrName: string, options: CommonOptions & { service?: string } = {}): Promise<DownResult> {
   const roots = options.roots ?? defaultRoots();
-  if (options.service === undefined) return downSpec(await specNameOf(fileOrName), roots);
-  const spec = await loadSpec(fileOrName);
-  const input = await planSpec(spec, roots, false);
-  return downSpec(spec.name, roots, { service: options.service, ...(input.renderMesh ? { renderMesh: input.renderMesh } : {}) });
+  if (options.service === undefined) return downDeployment(await specNameOf(fileOrName), roots);
+  return downService(await loadDeployment(await loadSpec(fileOrName), roots, false), options.service);
 }
 
 /** What every Envoy of a deployment reports: endpoints, their health, traffic, mesh file versions. */
@@ -116,20 +126,18 @@ export interface RenderedFile {
  * writes the files there.
  */
 export async function render(file: string, options: CommonOptions & { outDir?: string } = {}): Promise<RenderedFile[]> {
-  const spec = await loadSpec(file);
   const roots = options.roots ?? defaultRoots();
-  const input = await planSpec(spec, roots, false);
-  const pods = [...input.services, ...(input.gateway ? [input.gateway] : [])];
-  // The mesh files as they will be once every planned pod is registered.
-  const registry = withPods({}, input.services.map((s) => ({ service: s.plan.service.name, pod: s.plan.pod })));
+  const deployment = await loadDeployment(await loadSpec(file), roots, false);
+  const pods = [...deployment.pods, ...(deployment.gateway ? [deployment.gateway] : [])];
   const files = [
     ...pods.flatMap(({ plan, rendered }) => [
       { path: `${plan.pod}/pod.yaml`, content: rendered.podYaml },
       ...(rendered.nginxConf === undefined ? [] : [{ path: `${plan.pod}/nginx.conf`, content: rendered.nginxConf }]),
       { path: `${plan.pod}/envoy.yaml`, content: rendered.envoyYaml },
     ]),
-    ...(input.renderMesh?.(registry) ?? []).map((f) => ({
-      path: path.relative(specStateDir(roots, spec.name), f.path),
+    // The mesh files as they will be once every planned pod is registered.
+    ...deployment.meshFiles(deployment.registry).map((f) => ({
+      path: path.relative(specStateDir(roots, deployment.spec.name), f.path),
       content: f.text,
     })),
   ];

@@ -6,7 +6,7 @@ import { EngineCommandError, ImageMissingError } from '../errors.js';
 import type { ImageOverrides } from '../spec/model.js';
 import type { PodImages } from '../mesh/plan.js';
 import { runProgram } from './exec.js';
-import { podman, podmanRaw } from './podman.js';
+import { podman, podmanSucceeds } from './podman.js';
 import { imageBuildArgs, imageExistsArgs, imageListArgs, imagePullArgs } from './podman-args.js';
 
 /** Repositories of the images `podvoy images build` makes from the host's binaries. */
@@ -65,9 +65,8 @@ async function newestLocalImage(repository: string): Promise<string | undefined>
 
 /** Makes sure an image is present, pulling it if a registry serves it. */
 export async function ensureImage(image: string, fix: string): Promise<void> {
-  if ((await podmanRaw(imageExistsArgs(image))).exitCode === 0) return;
-  const pulled = await podmanRaw(imagePullArgs(image), { timeoutMs: 300_000 });
-  if (pulled.exitCode !== 0) throw new ImageMissingError(image, fix);
+  if (await podmanSucceeds(imageExistsArgs(image))) return;
+  if (!(await podmanSucceeds(imagePullArgs(image), { timeoutMs: 300_000 }))) throw new ImageMissingError(image, fix);
 }
 
 export interface BuiltImage {

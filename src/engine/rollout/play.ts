@@ -1,0 +1,29 @@
+import { lockFile } from '../../mesh/layout.js';
+import type { DeploymentPlan } from '../../mesh/plan.js';
+import { withLock } from '../lock.js';
+import { snapshotMeshFiles } from '../mesh-sync.js';
+import { listPods, type DeployedPod } from '../pods.js';
+import { executeRollout, type ExecuteOptions, type PlayResult } from './execute.js';
+import { planRollout, type RolloutPlan } from './plan.js';
+
+/** What runs now and what the mesh files say, read once: everything else is planned from it. */
+async function observe(deployment: DeploymentPlan): Promise<{ existing: DeployedPod[]; plan: RolloutPlan }> {
+  const [existing, meshOnDisk] = await Promise.all([
+    listPods(deployment.spec.name),
+    snapshotMeshFiles(deployment.meshFiles(deployment.registry)),
+  ]);
+  return { existing, plan: planRollout(deployment, existing, meshOnDisk) };
+}
+
+/** What playing a deployment would do now; starts and writes nothing. */
+export async function planPlay(deployment: DeploymentPlan): Promise<RolloutPlan> {
+  return (await observe(deployment)).plan;
+}
+
+/** Plays a deployment while holding its lock: the plan `planPlay` shows, walked. */
+export async function playDeployment(deployment: DeploymentPlan, options: ExecuteOptions = {}): Promise<PlayResult> {
+  return withLock(lockFile(deployment.roots, deployment.spec.name), async () => {
+    const { existing, plan } = await observe(deployment);
+    return executeRollout(plan, deployment, existing, options);
+  });
+}
