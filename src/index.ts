@@ -1,26 +1,20 @@
 /**
  * podvoy's library API: the CLI and the tests use only this. Each function runs the pipeline
- * spec -> model -> render -> engine for one verb.
+ * spec -> model -> render -> engine for one verb, and loads the modules it needs when called,
+ * so that a quick verb (`podvoy ps`) does not pay for the renderer, YAML or HTTP clients.
  */
-import path from 'node:path';
-import { specStateDir, type StateRoots } from './mesh/layout.js';
-import type { DeploymentPlan } from './mesh/plan.js';
-import { planDeployment } from './render/deployment.js';
-import { TEMPLATE_NAMES, type TemplateSources } from './render/templates.js';
-import { loadSpec } from './spec/load.js';
+import type { StateRoots } from './mesh/layout.js';
 import type { Spec } from './spec/model.js';
-import { runDoctor, type Check } from './engine/doctor.js';
-import { PACKAGE_ROOT, readTextFiles, writeFileAtomic } from './engine/files.js';
-import { buildImages as buildLocalImages, ensureImage, resolveImages, type BuiltImage } from './engine/images.js';
-import { showLogs, type LogsOptions } from './engine/logs.js';
-import { listPods, type DeployedPod } from './engine/pods.js';
-import { readStatus, type DeploymentStatus } from './engine/status.js';
-import { writeSystemdUnits, type SystemdUnits } from './engine/systemd.js';
+import type { Check } from './engine/doctor.js';
+import type { BuiltImage } from './engine/images.js';
+import type { LogsOptions } from './engine/logs.js';
+import type { DeployedPod } from './engine/pods.js';
+import type { DeploymentStatus } from './engine/status.js';
+import type { SystemdUnits } from './engine/systemd.js';
 import type { ReadinessOptions } from './engine/readiness.js';
-import { describeRollout, type RolloutDiff } from './engine/rollout/describe.js';
-import { downDeployment, downService, type DownResult } from './engine/rollout/down.js';
+import type { RolloutDiff } from './engine/rollout/describe.js';
+import type { DownResult } from './engine/rollout/down.js';
 import type { PlayResult } from './engine/rollout/execute.js';
-import { planPlay, playDeployment } from './engine/rollout/play.js';
 
 export * from './errors.js';
 export type { Spec, Service, StaticApp, ImageApp, Sidecar, Publish } from './spec/model.js';
@@ -35,7 +29,6 @@ export type { Check } from './engine/doctor.js';
 export type { SystemdUnits } from './engine/systemd.js';
 export type { BuiltImage } from './engine/images.js';
 export type { LogsOptions } from './engine/logs.js';
-export { loadSpec };
 
 export interface CommonOptions {
   /** Where podvoy keeps rendered files and sockets. @default from PODVOY_STATE_DIR / PODVOY_RUN_DIR, else /var/lib/podvoy and /run/podvoy */
@@ -51,24 +44,11 @@ export function defaultRoots(env: NodeJS.ProcessEnv = process.env): StateRoots {
   };
 }
 
-let templateSources: Promise<TemplateSources> | undefined;
+const pipeline = () => import('./pipeline.js');
 
-/**
- * The one pipeline every verb starts from: spec -> resolved images -> planned and rendered
- * deployment. With `pull`, images a pod needs are fetched when missing (render pulls nothing).
- */
-async function loadDeployment(spec: Spec, roots: StateRoots, pull: boolean): Promise<DeploymentPlan> {
-  templateSources ??= readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
-  const [templates, images] = await Promise.all([
-    templateSources,
-    resolveImages(spec.images, { pull }),
-    ...(pull
-      ? spec.services.flatMap((s) =>
-          s.app.kind === 'image' ? [ensureImage(s.app.image, `Fix services.${s.name}.image in the spec, or build that image locally.`)] : [],
-        )
-      : []),
-  ]);
-  return planDeployment(spec, { images, roots, templates });
+/** Reads and validates a spec file into its model; throws `SpecError` with every problem. */
+export async function loadSpec(file: string): Promise<Spec> {
+  return (await import('./spec/load.js')).loadSpec(file);
 }
 
 export interface PlayOptions extends CommonOptions, ReadinessOptions {
@@ -78,8 +58,8 @@ export interface PlayOptions extends CommonOptions, ReadinessOptions {
 
 /** Plays a spec file: returns once every service serves through its sidecar. */
 export async function play(file: string, options: PlayOptions = {}): Promise<PlayResult> {
-  const roots = options.roots ?? defaultRoots();
-  return playDeployment(await loadDeployment(await loadSpec(file), roots, true), options);
+  const [{ loadDeployment }, { playDeployment }] = await Promise.all([pipeline(), import('./engine/rollout/play.js')]);
+  return playDeployment(await loadDeployment(file, options.roots ?? defaultRoots(), true), options);
 }
 
 /**
@@ -88,7 +68,12 @@ export async function play(file: string, options: PlayOptions = {}): Promise<Pla
  */
 export async function diff(file: string, options: CommonOptions = {}): Promise<RolloutDiff> {
   const roots = options.roots ?? defaultRoots();
-  return describeRollout(await planPlay(await loadDeployment(await loadSpec(file), roots, false)), roots);
+  const [{ loadDeployment }, { planPlay }, { describeRollout }] = await Promise.all([
+    pipeline(),
+    import('./engine/rollout/play.js'),
+    import('./engine/rollout/describe.js'),
+  ]);
+  return describeRollout(await planPlay(await loadDeployment(file, roots, false)), roots);
 }
 
 /**
@@ -97,21 +82,24 @@ export async function diff(file: string, options: CommonOptions = {}): Promise<R
  */
 export async function down(fileOrName: string, options: CommonOptions & { service?: string } = {}): Promise<DownResult> {
   const roots = options.roots ?? defaultRoots();
+  const [{ loadDeployment, specNameOf }, { downDeployment, downService }] = await Promise.all([pipeline(), import('./engine/rollout/down.js')]);
   if (options.service === undefined) return downDeployment(await specNameOf(fileOrName), roots);
-  return downService(await loadDeployment(await loadSpec(fileOrName), roots, false), options.service);
+  return downService(await loadDeployment(fileOrName, roots, false), options.service);
 }
 
 /** What every Envoy of a deployment reports: endpoints, their health, traffic, mesh file versions. */
 export async function status(fileOrName: string, options: CommonOptions = {}): Promise<DeploymentStatus> {
+  const [{ specNameOf }, { readStatus }] = await Promise.all([pipeline(), import('./engine/status.js')]);
   return readStatus(await specNameOf(fileOrName), options.roots ?? defaultRoots());
 }
 
 /** The pods podvoy runs. */
 export async function ps(): Promise<DeployedPod[]> {
-  return listPods();
+  return (await import('./engine/pods.js')).listPods();
 }
 
 export async function logs(fileOrName: string, options: LogsOptions = {}): Promise<void> {
+  const [{ specNameOf }, { showLogs }] = await Promise.all([pipeline(), import('./engine/logs.js')]);
   return showLogs(await specNameOf(fileOrName), options);
 }
 
@@ -127,7 +115,13 @@ export interface RenderedFile {
  */
 export async function render(file: string, options: CommonOptions & { outDir?: string } = {}): Promise<RenderedFile[]> {
   const roots = options.roots ?? defaultRoots();
-  const deployment = await loadDeployment(await loadSpec(file), roots, false);
+  const [{ loadDeployment }, { specStateDir }, { writeFileAtomic }, path] = await Promise.all([
+    pipeline(),
+    import('./mesh/layout.js'),
+    import('./engine/files.js'),
+    import('node:path'),
+  ]);
+  const deployment = await loadDeployment(file, roots, false);
   const pods = [...deployment.pods, ...(deployment.gateway ? [deployment.gateway] : [])];
   const files = [
     ...pods.flatMap(({ plan, rendered }) => [
@@ -149,22 +143,14 @@ export async function render(file: string, options: CommonOptions & { outDir?: s
 
 /** Writes systemd units (podman's generator) and a tmpfiles.d snippet that start a deployment at boot. */
 export async function systemdUnits(fileOrName: string, options: CommonOptions & { outDir: string }): Promise<SystemdUnits> {
+  const [{ specNameOf }, { writeSystemdUnits }] = await Promise.all([pipeline(), import('./engine/systemd.js')]);
   return writeSystemdUnits(await specNameOf(fileOrName), options.roots ?? defaultRoots(), options.outDir);
 }
 
 export async function buildImages(options: CommonOptions = {}): Promise<BuiltImage[]> {
-  return buildLocalImages(options.onProgress);
+  return (await import('./engine/images.js')).buildImages(options.onProgress);
 }
 
 export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
-  return runDoctor(options.roots ?? defaultRoots());
-}
-
-/** A spec file names its deployment; so may the user, once the file is gone. */
-async function specNameOf(fileOrName: string): Promise<string> {
-  if (/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(fileOrName) && !fileOrName.includes('.')) {
-    const asFile = await loadSpec(fileOrName).catch(() => undefined);
-    return asFile?.name ?? fileOrName;
-  }
-  return (await loadSpec(fileOrName)).name;
+  return (await import('./engine/doctor.js')).runDoctor(options.roots ?? defaultRoots());
 }
