@@ -176,6 +176,9 @@ export async function executeRollout(
       onMeshChange: noteChanges,
     });
   }
+  // In the spec's order, whichever pod served first.
+  const order = [...deployment.pods, ...(deployment.gateway ? [deployment.gateway] : [])].map((p) => p.plan.pod);
+  outcomes.sort((a, b) => order.indexOf(a.pod) - order.indexOf(b.pod));
   return { spec: plan.spec, services: outcomes, removed: plan.removed.map((p) => p.name), meshChanges: [...meshChanges].sort() };
 }
 
