@@ -58,8 +58,10 @@ export interface PlayOptions extends CommonOptions, ReadinessOptions {
 
 /** Plays a spec file: returns once every service serves through its sidecar. */
 export async function play(file: string, options: PlayOptions = {}): Promise<PlayResult> {
-  const [{ loadDeployment }, { playDeployment }] = await Promise.all([pipeline(), import('./engine/rollout/play.js')]);
-  return playDeployment(await loadDeployment(file, options.roots ?? defaultRoots(), true), options);
+  const roots = options.roots ?? defaultRoots();
+  const [{ planSpec }, { playDeployment }] = await Promise.all([pipeline(), import('./engine/rollout/play.js')]);
+  const spec = await loadSpec(file);
+  return playDeployment({ specName: spec.name, roots }, () => planSpec(spec, roots, true), options);
 }
 
 /**

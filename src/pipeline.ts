@@ -4,6 +4,7 @@ import type { DeploymentPlan } from './mesh/plan.js';
 import { planDeployment } from './render/deployment.js';
 import { TEMPLATE_NAMES, type TemplateSources } from './render/templates.js';
 import { loadSpec } from './spec/load.js';
+import type { Spec } from './spec/model.js';
 import { PACKAGE_ROOT, readTextFiles } from './engine/files.js';
 import { ensureImage, resolveImages } from './engine/images.js';
 
@@ -16,8 +17,12 @@ let templateSources: Promise<TemplateSources> | undefined;
  * diff and down pull nothing).
  */
 export async function loadDeployment(file: string, roots: StateRoots, pull: boolean): Promise<DeploymentPlan> {
+  return planSpec(await loadSpec(file), roots, pull);
+}
+
+/** The pipeline from a loaded spec on: what `play` runs while it lists the pods that run. */
+export async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<DeploymentPlan> {
   templateSources ??= readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
-  const spec = await loadSpec(file);
   const [templates, images] = await Promise.all([
     templateSources,
     resolveImages(spec.images, { pull }),

@@ -38,7 +38,7 @@ async function poll(what: string, timeoutMs: number, check: () => Promise<boolea
       return false;
     })) return;
     if (Date.now() - started > timeoutMs) throw new MeshTimeoutError(what, Date.now() - started);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 

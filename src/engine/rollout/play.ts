@@ -1,4 +1,4 @@
-import { lockFile } from '../../mesh/layout.js';
+import { lockFile, type StateRoots } from '../../mesh/layout.js';
 import type { DeploymentPlan } from '../../mesh/plan.js';
 import { withLock } from '../lock.js';
 import { snapshotMeshFiles } from '../mesh-sync.js';
@@ -20,10 +20,19 @@ export async function planPlay(deployment: DeploymentPlan): Promise<RolloutPlan>
   return (await observe(deployment)).plan;
 }
 
-/** Plays a deployment while holding its lock: the plan `planPlay` shows, walked. */
-export async function playDeployment(deployment: DeploymentPlan, options: ExecuteOptions = {}): Promise<PlayResult> {
-  return withLock(lockFile(deployment.roots, deployment.spec.name), async () => {
-    const { existing, plan } = await observe(deployment);
-    return executeRollout(plan, deployment, existing, options);
+/**
+ * Plays a deployment while holding its lock: the plan `planPlay` shows, walked. The pods are
+ * listed while the deployment is prepared (images resolved, pods rendered): both ask podman,
+ * and a mesh change waits for neither twice.
+ */
+export async function playDeployment(
+  where: { readonly specName: string; readonly roots: StateRoots },
+  prepare: () => Promise<DeploymentPlan>,
+  options: ExecuteOptions = {},
+): Promise<PlayResult> {
+  return withLock(lockFile(where.roots, where.specName), async () => {
+    const [deployment, existing] = await Promise.all([prepare(), listPods(where.specName)]);
+    const meshOnDisk = await snapshotMeshFiles(deployment.meshFiles(deployment.registry));
+    return executeRollout(planRollout(deployment, existing, meshOnDisk), deployment, existing, options);
   });
 }
