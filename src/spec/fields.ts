@@ -7,7 +7,7 @@ import path from 'node:path';
 import { isScalar, type Node } from 'yaml';
 import { DEFAULTS, type Publish } from './model.js';
 import type { SpecHost } from './host.js';
-import { describe, shown, type Entry, type Fields, type Problems } from './positions.js';
+import { describe, shown, shownBare, type Entry, type Fields, type Problems } from './positions.js';
 import type { RawPublish } from './raw.js';
 
 export const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
@@ -61,7 +61,7 @@ export class FieldReader {
   label(at: Node, path: string, text: string | undefined): string | undefined {
     if (text === undefined) return undefined;
     if (!NAME.test(text)) {
-      return this.fail(at, path, `${JSON.stringify(text)} is not a valid name. Use lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen.`);
+      return this.fail(at, path, `${shown(text)} is not a valid name. Use lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen.`);
     }
     if (text.length > NAME_MAX) {
       return this.fail(at, path, `"${text}" is ${text.length} characters long; names may have at most ${NAME_MAX}. Shorten it.`);
@@ -76,7 +76,7 @@ export class FieldReader {
       return this.fail(e.at, e.path, `The image reference is ${ref.length} characters long; at most ${IMAGE_MAX} are allowed. Use a shorter one.`);
     }
     if (!IMAGE_REF.test(ref)) {
-      return this.fail(e.at, e.path, `${JSON.stringify(ref)} is not a valid image reference. Write it like docker.io/library/nginx:1.27 (lowercase name, optional :tag and @sha256:digest).`);
+      return this.fail(e.at, e.path, `${shown(ref)} is not a valid image reference. Write it like docker.io/library/nginx:1.27 (lowercase name, optional :tag and @sha256:digest).`);
     }
     return ref;
   }
@@ -87,13 +87,13 @@ export class FieldReader {
     if (given === undefined) return undefined;
     const abs = path.resolve(this.host.dir, given);
     if (!(kind === 'directory' ? this.host.isDirectory(abs) : this.host.isFile(abs))) {
-      return this.fail(e.at, e.path, `${given} does not exist or is not a ${kind}. Create it or fix the path.`);
+      return this.fail(e.at, e.path, `${shownBare(given)} does not exist or is not a ${kind}. Create it or fix the path.`);
     }
     const real = this.host.realpath(abs);
     const base = this.host.realpath(this.host.dir);
     const rel = path.relative(base, real);
     if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
-      return this.fail(e.at, e.path, `${given} resolves to ${real}, outside the spec's folder ${base}. Move the ${kind} inside that folder; symlinks out of it are refused.`);
+      return this.fail(e.at, e.path, `${shownBare(given)} resolves to ${shownBare(real)}, outside the spec's folder ${shownBare(base)}. Move the ${kind} inside that folder; symlinks out of it are refused.`);
     }
     return real;
   }
@@ -103,14 +103,14 @@ export class FieldReader {
     if (text === undefined) return undefined;
     const { what, char, allowed } = PATHS[kind];
     if (!text.startsWith('/')) {
-      return this.fail(at, path, `The ${what} ${JSON.stringify(text)} does not start with "/". Write it as ${JSON.stringify(`/${text}`)}.`);
+      return this.fail(at, path, `The ${what} ${shown(text)} does not start with "/". Write it as ${shown(`/${text}`)}.`);
     }
     if (text.length > PATH_MAX) {
       return this.fail(at, path, `The ${what} is ${text.length} characters long; at most ${PATH_MAX} are allowed. Shorten it.`);
     }
     const bad = [...text].find((c) => !char.test(c));
     if (bad !== undefined) {
-      return this.fail(at, path, `The ${what} ${JSON.stringify(text)} contains ${JSON.stringify(bad)}, which is not allowed. Use only ${allowed}.`);
+      return this.fail(at, path, `The ${what} ${shown(text)} contains ${shown(bad)}, which is not allowed. Use only ${allowed}.`);
     }
     return text;
   }
@@ -149,7 +149,7 @@ export class FieldReader {
     if (isScalar(v) && typeof v.value === 'string') {
       const [, hostIP, port] = IP_PORT.exec(v.value) ?? [];
       if (hostIP === undefined || port === undefined) {
-        return this.fail(e.at, e.path, `${JSON.stringify(v.value)} is not an IPv4 address and port. Write it as "IP:PORT", e.g. "0.0.0.0:8080", or give just a port number.`);
+        return this.fail(e.at, e.path, `${shown(v.value)} is not an IPv4 address and port. Write it as "IP:PORT", e.g. "0.0.0.0:8080", or give just a port number.`);
       }
       const hostPort = this.hostPort(e, Number(port));
       return hostPort === undefined ? undefined : { hostIP, hostPort };

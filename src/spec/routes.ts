@@ -3,7 +3,7 @@ import { isScalar } from 'yaml';
 import type { SpecContext } from './context.js';
 import { isMissing } from './fields.js';
 import { DEFAULTS, type Route } from './model.js';
-import { describe, type Entry } from './positions.js';
+import { describe, shown, type Entry } from './positions.js';
 import type { RawRoute } from './raw.js';
 
 export const ROUTE_KEYS = ['prefix', 'host', 'service', 'split', 'timeout', 'retries'] as const;
@@ -133,7 +133,7 @@ function routeHost(ctx: SpecContext, e: Entry): string | undefined {
     return ctx.fail(e.at, e.path, `The host is ${host.length} characters long; at most ${HOST_MAX} are allowed. Shorten it.`);
   }
   if (!HOST_NAME.test(host)) {
-    return ctx.fail(e.at, e.path, `${JSON.stringify(host)} is not a valid host. Write "*" for any host, a lowercase DNS name such as blog.example.com, or "*.example.com" for its subdomains.`);
+    return ctx.fail(e.at, e.path, `${shown(host)} is not a valid host. Write "*" for any host, a lowercase DNS name such as blog.example.com, or "*.example.com" for its subdomains.`);
   }
   return host;
 }
@@ -146,7 +146,7 @@ function duration(ctx: SpecContext, e: Entry): number | undefined {
   }
   const [, amount, unit] = DURATION.exec(v.value) ?? [];
   if (amount === undefined || unit === undefined) {
-    return ctx.fail(e.at, e.path, `${JSON.stringify(v.value)} is not a duration. Write an integer and a unit (ms, s or m), e.g. 250ms, 15s or 2m.`);
+    return ctx.fail(e.at, e.path, `${shown(v.value)} is not a duration. Write an integer and a unit (ms, s or m), e.g. 250ms, 15s or 2m.`);
   }
   const ms = Number(amount) * (DURATION_UNIT_MS[unit] ?? 0);
   if (ms < 1 || ms > TIMEOUT_MAX_MS) {

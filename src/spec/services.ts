@@ -122,7 +122,7 @@ function checkPodPorts(
         ? `the app's port (${appFrom})`
         : u.port === sidecarPort
           ? `the sidecar's port (${sidecarEntry ? sidecarEntry.path : 'the default'})`
-          : twin && `the port of upstream "${twin.entry.name}" (${twin.entry.path})`;
+          : twin && `the port of upstream ${shown(twin.entry.name)} (${twin.entry.path})`;
     if (clash) ctx.fail(u.entry.at, u.entry.path, `Port ${u.port} is also ${clash}. Pick another port for this upstream.`);
   }
 }
@@ -132,7 +132,7 @@ function readUpstreams(ctx: SpecContext, e: Entry, self: string): UpstreamRead[]
   const fields = ctx.problems.entries(e.value, e.path);
   return fields?.list.map((u) => {
     if (u.name === self) {
-      ctx.fail(u.key, u.path, `A service cannot be its own upstream. Remove "${self}"; the app reaches itself directly.`);
+      ctx.fail(u.key, u.path, `A service cannot be its own upstream. Remove ${shown(self)}; the app reaches itself directly.`);
     } else {
       ctx.serviceRef(u.key, u.path, u.name);
     }
@@ -166,7 +166,7 @@ function readEnv(ctx: SpecContext, e: Entry): Record<string, string> | undefined
   if (!fields) return undefined;
   const pairs = fields.list.map((v) => {
     if (!ENV_NAME.test(v.name)) {
-      ctx.fail(v.key, v.path, `${JSON.stringify(v.name)} is not a valid environment variable name. Use letters, digits and underscores, not starting with a digit.`);
+      ctx.fail(v.key, v.path, `${shown(v.name)} is not a valid environment variable name. Use letters, digits and underscores, not starting with a digit.`);
     }
     if (isScalar(v.value) && typeof v.value.value === 'string') return [v.name, v.value.value];
     const fix = isScalar(v.value) ? ` Quote it: "${v.value.source}".` : v.value === null ? ' Write "" for an empty string.' : '';
