@@ -1,5 +1,5 @@
 /** The spec as a YAML document: parsed with positions, and refused when it is not plain YAML data. */
-import { Document, isCollection, isScalar, LineCounter, parseDocument, Parser, visit, type CST, type Node } from 'yaml';
+import { Composer, Document, isCollection, isScalar, LineCounter, Parser, visit, YAMLParseError, type CST, type Node } from 'yaml';
 import { escaped, Problems, shownBare } from './positions.js';
 
 const ALIASES_MAX = 100;
@@ -20,15 +20,19 @@ const TAG_MEANING: Readonly<Record<string, string>> = {
 
 /** The parsed document and the problem list its sections report into; throws on YAML problems. */
 export function readDocument(text: string, file: string): { doc: Document; problems: Problems } {
-  const cstLines = new LineCounter();
-  const deep = tooDeep(new Parser(cstLines.addNewLine).parse(text));
+  const lines = new LineCounter();
+  // As yaml's parseDocument, in two steps: the tokens are checked for depth before the composer,
+  // which recurses, sees them.
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  const deep = tooDeep(tokens);
   if (deep !== undefined) {
-    const problems = new Problems(file, cstLines, new Document());
+    const problems = new Problems(file, lines, new Document());
     problems.atOffset(deep, '', `The YAML is nested more than ${NESTING_MAX} levels deep here; a spec needs at most 6. Flatten it.`);
     problems.throwIfAny();
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, intAsBigInt: true });
+  const docs = [...new Composer({ uniqueKeys: false, intAsBigInt: true }).compose(tokens, true, text.length)];
+  const doc = docs[0]!;
+  if (docs.length > 1) doc.errors.push(new YAMLParseError(docs[1]!.range.slice(0, 2) as [number, number], 'MULTIPLE_DOCS', 'Source contains multiple documents'));
   const problems = new Problems(file, lines, doc);
 
   // An unquoted `*` or `*.example.com` (a route host) is read as an alias; say so instead of
