@@ -74,8 +74,8 @@ async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<P
 
 /** Plays a spec file: returns once every service serves through its sidecar. */
 export async function play(file: string, options: CommonOptions & ReadinessOptions = {}): Promise<PlayResult> {
-  const spec = await loadSpec(file);
   const roots = options.roots ?? defaultRoots();
+  const spec = await loadSpec(file, { privateDirs: [roots.stateDir, roots.runDir] });
   return playPods(await planSpec(spec, roots, true), { ...options, roots });
 }
 
@@ -116,8 +116,8 @@ export interface RenderedFile {
  * writes the files there.
  */
 export async function render(file: string, options: CommonOptions & { outDir?: string } = {}): Promise<RenderedFile[]> {
-  const spec = await loadSpec(file);
   const roots = options.roots ?? defaultRoots();
+  const spec = await loadSpec(file, { privateDirs: [roots.stateDir, roots.runDir] });
   const input = await planSpec(spec, roots, false);
   const pods = [...input.services, ...(input.gateway ? [input.gateway] : [])];
   // The mesh files as they will be once every planned pod is registered.

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { isScalar, type Node } from 'yaml';
+import { forbiddenCharacter } from './characters.js';
 import { DEFAULTS, type Publish } from './model.js';
 import type { SpecHost } from './host.js';
 import { describe, shown, shownBare, type Entry, type Fields, type Problems } from './positions.js';
@@ -34,6 +35,12 @@ const PATH_MAX = 200;
 /** A key is missing unless present, or an unknown key was already reported as its likely misspelling. */
 export function isMissing(fields: Fields, key: string): boolean {
   return !fields.get[key] && !fields.misspelt.has(key);
+}
+
+/** Whether `inner` is `outer` or lies below it (both absolute, normalized). */
+export function isInside(inner: string, outer: string): boolean {
+  const rel = path.relative(outer, inner);
+  return !(rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel));
 }
 
 /** The problems of a spec being read, the host it is read on, and the readers of single values. */
@@ -90,10 +97,16 @@ export class FieldReader {
       return this.fail(e.at, e.path, `${shownBare(given)} does not exist or is not a ${kind}. Create it or fix the path.`);
     }
     const real = this.host.realpath(abs);
-    const base = this.host.realpath(this.host.dir);
-    const rel = path.relative(base, real);
-    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+    if (real === undefined) {
+      return this.fail(e.at, e.path, `${shownBare(given)} resolves to a path that is not valid UTF-8, which no file podvoy writes for podman could name. Rename it with UTF-8 characters only.`);
+    }
+    const base = this.host.realpath(this.host.dir) ?? this.host.dir;
+    if (!isInside(real, base)) {
       return this.fail(e.at, e.path, `${shownBare(given)} resolves to ${shownBare(real)}, outside the spec's folder ${shownBare(base)}. Move the ${kind} inside that folder; symlinks out of it are refused.`);
+    }
+    const bad = forbiddenCharacter(real, { allowTabAndNewline: false });
+    if (bad) {
+      return this.fail(e.at, e.path, `${shownBare(given)} resolves to ${shownBare(real)}, whose name contains ${bad.what} at character ${bad.position}; podman's YAML reader refuses it. Rename it.`);
     }
     return real;
   }

@@ -58,5 +58,7 @@ function readTls(ctx: SpecContext, e: Entry): RawGateway['tls'] {
   }
   const cert = fields.get.cert && ctx.inSpecDir(fields.get.cert, 'file');
   const key = fields.get.key && ctx.inSpecDir(fields.get.key, 'file');
+  if (cert) ctx.secrets.push({ path: cert, what: "the gateway's TLS certificate (gateway.tls.cert)" });
+  if (key) ctx.secrets.push({ path: key, what: "the gateway's TLS key (gateway.tls.key)" });
   return cert && key ? { cert, key } : undefined;
 }

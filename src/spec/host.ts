@@ -7,6 +7,11 @@ export interface SpecHost {
   isDirectory(absPath: string): boolean;
   /** Whether a regular file (or a symlink to one) exists at the path. */
   isFile(absPath: string): boolean;
-  /** Resolves symlinks; only called for paths `isDirectory` or `isFile` accepted. */
-  realpath(absPath: string): string;
+  /**
+   * Resolves symlinks; only called for paths `isDirectory` or `isFile` accepted. Undefined when
+   * the real path is not valid UTF-8 (no config podvoy writes could name it).
+   */
+  realpath(absPath: string): string | undefined;
+  /** podvoy's own directories (state, sockets), as real paths: no static site may overlap one. */
+  readonly privateDirs?: readonly string[];
 }

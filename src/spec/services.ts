@@ -1,5 +1,6 @@
 /** `services`: each app, what it calls, and how it is checked. */
 import { isScalar } from 'yaml';
+import { forbiddenCharacter } from './characters.js';
 import type { SpecContext } from './context.js';
 import { isMissing, NAME } from './fields.js';
 import { DEFAULTS, RESERVED_PORTS, type Upstream } from './model.js';
@@ -39,6 +40,7 @@ export function readService(ctx: SpecContext, e: Entry): RawService | undefined 
   }
 
   const root = f.static && ctx.inSpecDir(f.static, 'directory');
+  if (root && f.static) ctx.sites.push({ root, entry: f.static });
   const image = f.image && ctx.imageRef(f.image);
   const port = f.port && ctx.containerPort(f.port);
   const env = f.env && readEnv(ctx, f.env);
@@ -168,7 +170,14 @@ function readEnv(ctx: SpecContext, e: Entry): Record<string, string> | undefined
     if (!ENV_NAME.test(v.name)) {
       ctx.fail(v.key, v.path, `${shown(v.name)} is not a valid environment variable name. Use letters, digits and underscores, not starting with a digit.`);
     }
-    if (isScalar(v.value) && typeof v.value.value === 'string') return [v.name, v.value.value];
+    if (isScalar(v.value) && typeof v.value.value === 'string') {
+      const bad = forbiddenCharacter(v.value.value, { allowTabAndNewline: true });
+      if (bad) {
+        const why = bad.what.startsWith('U+0000') ? 'no environment variable can hold it' : "podman's YAML reader refuses it";
+        ctx.fail(v.at, v.path, `The value contains ${bad.what} at character ${bad.position}; ${why}. Remove it.`);
+      }
+      return [v.name, v.value.value];
+    }
     const fix = isScalar(v.value) ? ` Quote it: "${v.value.source}".` : v.value === null ? ' Write "" for an empty string.' : '';
     ctx.fail(v.at, v.path, `Must be a string, not ${describe(v.value)}.${fix}`);
     return [v.name, ''];

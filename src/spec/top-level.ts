@@ -8,6 +8,7 @@ import type { Entry } from './positions.js';
 import type { RawService, RawSpec } from './raw.js';
 import { readService } from './services.js';
 import { checkHostPorts } from './host-ports.js';
+import { checkServedPaths } from './served.js';
 
 export const TOP_KEYS = ['name', 'images', 'gateway', 'services'] as const;
 const IMAGE_KEYS = ['nginx', 'envoy'] as const;
@@ -48,6 +49,7 @@ export function readSpec(ctx: SpecContext, root: YAMLMap): RawSpec | undefined {
     }
   }
   checkHostPorts(ctx);
+  checkServedPaths(ctx);
 
   if (name === undefined || !entries?.length || ctx.problems.count > 0) return undefined;
   return {
