@@ -23,11 +23,17 @@ export function formatProblem(p: SpecProblem): string {
   return p.path ? `${where}: ${p.path}: ${p.message}` : `${where}: ${p.message}`;
 }
 
+/** A message lists at most this many problems; `SpecError.problems` holds them all. */
+export const SHOWN_PROBLEMS_MAX = 50;
+
 /** A spec that cannot be played: every problem at once, each with its position. */
 export class SpecError extends PodvoyError {
   constructor(readonly problems: readonly SpecProblem[]) {
     const count = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
-    super(`The spec has ${count}:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    const listed = problems.slice(0, SHOWN_PROBLEMS_MAX).map((p) => `  ${formatProblem(p)}`);
+    const more = problems.length - listed.length;
+    if (more > 0) listed.push(`  ...and ${more} more (${more === 1 ? 'it is' : 'they are'} not shown). Fix these first.`);
+    super(`The spec has ${count}:\n${listed.join('\n')}`);
   }
 }
 

@@ -59,8 +59,8 @@ export interface PlayOptions extends CommonOptions, ReadinessOptions {
 /** Plays a spec file: returns once every service serves through its sidecar. */
 export async function play(file: string, options: PlayOptions = {}): Promise<PlayResult> {
   const roots = options.roots ?? defaultRoots();
-  const [{ planSpec }, { playDeployment }] = await Promise.all([pipeline(), import('./engine/rollout/play.js')]);
-  const spec = await loadSpec(file);
+  const [{ loadSpecFor, planSpec }, { playDeployment }] = await Promise.all([pipeline(), import('./engine/rollout/play.js')]);
+  const spec = await loadSpecFor(file, roots);
   return playDeployment({ specName: spec.name, roots }, () => planSpec(spec, roots, true), options);
 }
 

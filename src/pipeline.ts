@@ -17,7 +17,12 @@ let templateSources: Promise<TemplateSources> | undefined;
  * diff and down pull nothing).
  */
 export async function loadDeployment(file: string, roots: StateRoots, pull: boolean): Promise<DeploymentPlan> {
-  return planSpec(await loadSpec(file), roots, pull);
+  return planSpec(await loadSpecFor(file, roots), roots, pull);
+}
+
+/** Loads a spec that is to run with these roots: no site it serves may hold podvoy's own directories. */
+export async function loadSpecFor(file: string, roots: StateRoots): Promise<Spec> {
+  return loadSpec(file, { privateDirs: [roots.stateDir, roots.runDir] });
 }
 
 /** The pipeline from a loaded spec on: what `play` runs while it lists the pods that run. */

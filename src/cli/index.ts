@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { reportError } from './errors.js';
+import { quietOnClosedPipes } from './pipes.js';
 
 /** A commander argParser: commander prints the message as an invalid argument and exits non-zero. */
 function positive(unit: string, { integer = false } = {}): (value: string) => number {
@@ -106,6 +107,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  quietOnClosedPipes();
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);
