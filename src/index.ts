@@ -5,13 +5,13 @@
  */
 import type { StateRoots } from './mesh/layout.js';
 import type { Spec } from './spec/model.js';
-import type { Check } from './engine/doctor.js';
-import type { BuiltImage } from './engine/images.js';
-import type { LogsOptions } from './engine/logs.js';
-import type { DeployedPod } from './engine/pods.js';
-import type { DeploymentStatus } from './engine/status.js';
-import type { SystemdUnits } from './engine/systemd.js';
-import type { ReadinessOptions } from './engine/readiness.js';
+import type { Check } from './engine/podman/doctor.js';
+import type { BuiltImage } from './engine/podman/images.js';
+import type { LogsOptions } from './engine/podman/logs.js';
+import type { DeployedPod } from './engine/podman/pods.js';
+import type { DeploymentStatus } from './engine/envoy/status.js';
+import type { SystemdUnits } from './engine/podman/systemd.js';
+import type { ReadinessOptions } from './engine/envoy/readiness.js';
 import type { RolloutDiff } from './engine/rollout/describe.js';
 import type { DownResult } from './engine/rollout/down.js';
 import type { PlayResult } from './engine/rollout/execute.js';
@@ -22,13 +22,13 @@ export type { StateRoots } from './mesh/layout.js';
 export type { PlayResult, ServiceOutcome } from './engine/rollout/execute.js';
 export type { DownResult } from './engine/rollout/down.js';
 export type { RolloutDiff } from './engine/rollout/describe.js';
-export type { DeployedPod } from './engine/pods.js';
-export type { DeploymentStatus, EnvoyStatus } from './engine/status.js';
-export type { ClusterStatus, HostStatus } from './engine/envoy-admin.js';
-export type { Check } from './engine/doctor.js';
-export type { SystemdUnits } from './engine/systemd.js';
-export type { BuiltImage } from './engine/images.js';
-export type { LogsOptions } from './engine/logs.js';
+export type { DeployedPod } from './engine/podman/pods.js';
+export type { DeploymentStatus, EnvoyStatus } from './engine/envoy/status.js';
+export type { ClusterStatus, HostStatus } from './engine/envoy/admin.js';
+export type { Check } from './engine/podman/doctor.js';
+export type { SystemdUnits } from './engine/podman/systemd.js';
+export type { BuiltImage } from './engine/podman/images.js';
+export type { LogsOptions } from './engine/podman/logs.js';
 
 export interface CommonOptions {
   /** Where podvoy keeps rendered files and sockets. @default from PODVOY_STATE_DIR / PODVOY_RUN_DIR, else /var/lib/podvoy and /run/podvoy */
@@ -91,17 +91,17 @@ export async function down(fileOrName: string, options: CommonOptions & { servic
 
 /** What every Envoy of a deployment reports: endpoints, their health, traffic, mesh file versions. */
 export async function status(fileOrName: string, options: CommonOptions = {}): Promise<DeploymentStatus> {
-  const [{ specNameOf }, { readStatus }] = await Promise.all([pipeline(), import('./engine/status.js')]);
+  const [{ specNameOf }, { readStatus }] = await Promise.all([pipeline(), import('./engine/envoy/status.js')]);
   return readStatus(await specNameOf(fileOrName), options.roots ?? defaultRoots());
 }
 
 /** The pods podvoy runs. */
 export async function ps(): Promise<DeployedPod[]> {
-  return (await import('./engine/pods.js')).listPods();
+  return (await import('./engine/podman/pods.js')).listPods();
 }
 
 export async function logs(fileOrName: string, options: LogsOptions = {}): Promise<void> {
-  const [{ specNameOf }, { showLogs }] = await Promise.all([pipeline(), import('./engine/logs.js')]);
+  const [{ specNameOf }, { showLogs }] = await Promise.all([pipeline(), import('./engine/podman/logs.js')]);
   return showLogs(await specNameOf(fileOrName), options);
 }
 
@@ -145,14 +145,14 @@ export async function render(file: string, options: CommonOptions & { outDir?: s
 
 /** Writes systemd units (podman's generator) and a tmpfiles.d snippet that start a deployment at boot. */
 export async function systemdUnits(fileOrName: string, options: CommonOptions & { outDir: string }): Promise<SystemdUnits> {
-  const [{ specNameOf }, { writeSystemdUnits }] = await Promise.all([pipeline(), import('./engine/systemd.js')]);
+  const [{ specNameOf }, { writeSystemdUnits }] = await Promise.all([pipeline(), import('./engine/podman/systemd.js')]);
   return writeSystemdUnits(await specNameOf(fileOrName), options.roots ?? defaultRoots(), options.outDir);
 }
 
 export async function buildImages(options: CommonOptions = {}): Promise<BuiltImage[]> {
-  return (await import('./engine/images.js')).buildImages(options.onProgress);
+  return (await import('./engine/podman/images.js')).buildImages(options.onProgress);
 }
 
 export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
-  return (await import('./engine/doctor.js')).runDoctor(options.roots ?? defaultRoots());
+  return (await import('./engine/podman/doctor.js')).runDoctor(options.roots ?? defaultRoots());
 }

@@ -6,7 +6,7 @@ import { TEMPLATE_NAMES, type TemplateSources } from './render/templates.js';
 import { loadSpec } from './spec/load.js';
 import type { Spec } from './spec/model.js';
 import { PACKAGE_ROOT, readTextFiles } from './engine/files.js';
-import { ensureImage, resolveImages } from './engine/images.js';
+import { ensureImage, resolveImages } from './engine/podman/images.js';
 
 /** The templates, read once per process: a library caller that plays again does not read them again. */
 let templateSources: Promise<TemplateSources> | undefined;

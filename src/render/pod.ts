@@ -11,8 +11,8 @@ import { GATEWAY_PORTS, XDS_FILES } from './xds.js';
  * one worker served 24 % more requests per second than two on 2 cores, with less memory
  * (bench/results). The gateway, which carries every request, keeps two.
  */
-const SIDECAR_CONCURRENCY = 1;
-const GATEWAY_CONCURRENCY = 2;
+export const SIDECAR_CONCURRENCY = 1;
+export const GATEWAY_CONCURRENCY = 2;
 
 /** The gateway's heap budget: it sheds load past 95 % of it, well before the machine runs short. */
 const GATEWAY_MAX_HEAP_BYTES = 512 * 1024 * 1024;

@@ -3,7 +3,7 @@ import { GATEWAY, networkName } from '../../mesh/names.js';
 import type { DeploymentPlan, PlannedGateway, PlannedPod, RenderedPod } from '../../mesh/plan.js';
 import type { MeshFile } from '../../mesh/registry.js';
 import type { Publish } from '../../spec/model.js';
-import type { DeployedPod } from '../pods.js';
+import type { DeployedPod } from '../podman/pods.js';
 
 /**
  * The rollout planner: from the deployment a spec asks for and the pods that run, what play

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentPlan } from '../../../../src/mesh/plan.js';
-import type { DeployedPod } from '../../../../src/engine/pods.js';
+import type { DeployedPod } from '../../../../src/engine/podman/pods.js';
 import { describeRollout } from '../../../../src/engine/rollout/describe.js';
 import { isNoop, planRollout } from '../../../../src/engine/rollout/plan.js';
 import { planDeployment } from '../../../../src/render/deployment.js';

@@ -1,9 +1,9 @@
 import { readFile, rm } from 'node:fs/promises';
-import { MeshFileRejectedError, MeshTimeoutError, PodvoyError } from '../errors.js';
-import type { MeshFile } from '../mesh/registry.js';
-import { clusterStatuses, statValue, sumStats, xdsVersions } from './envoy-admin.js';
-import { ensureDir, writeFileAtomic } from './files.js';
-import { tailPodLogs } from './pods.js';
+import { MeshFileRejectedError, MeshTimeoutError, PodvoyError } from '../../errors.js';
+import type { MeshFile } from '../../mesh/registry.js';
+import { clusterStatuses, statValue, sumStats, xdsVersions } from './admin.js';
+import { ensureDir, writeFileAtomic } from '../files.js';
+import { tailPodLogs } from '../podman/pods.js';
 import path from 'node:path';
 
 /** An Envoy that watches mesh files: the gateway or a service's sidecar, reached by its admin socket. */

@@ -1,7 +1,7 @@
-import { podPaths, type StateRoots } from '../mesh/layout.js';
-import { GATEWAY } from '../mesh/names.js';
-import { clusterStatuses, isReady, statValue, xdsVersions, type ClusterStatus, type XdsVersions } from './envoy-admin.js';
-import { listPods } from './pods.js';
+import { podPaths, type StateRoots } from '../../mesh/layout.js';
+import { GATEWAY } from '../../mesh/names.js';
+import { clusterStatuses, isReady, statValue, xdsVersions, type ClusterStatus, type XdsVersions } from './admin.js';
+import { listPods } from '../podman/pods.js';
 
 /** One Envoy of a deployment, as its admin API reports it. */
 export interface EnvoyStatus {

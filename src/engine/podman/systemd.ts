@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { NotDeployedError } from '../errors.js';
-import { CONTAINER_UID, podPaths, type StateRoots } from '../mesh/layout.js';
-import { ensureDir, writeFileAtomic } from './files.js';
+import { NotDeployedError } from '../../errors.js';
+import { CONTAINER_UID, podPaths, type StateRoots } from '../../mesh/layout.js';
+import { ensureDir, writeFileAtomic } from '../files.js';
 import { podman } from './podman.js';
-import { generateSystemdArgs } from './podman-args.js';
+import { generateSystemdArgs } from './args.js';
 import { listPods } from './pods.js';
 
 export interface SystemdUnits {

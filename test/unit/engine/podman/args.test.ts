@@ -15,7 +15,7 @@ import {
   podRmArgs,
   podStartArgs,
   podStopArgs,
-} from '../../../src/engine/podman-args.js';
+} from '../../../../src/engine/podman/args.js';
 
 const POD = 'blog-web-1a2b3c4d';
 

@@ -1,9 +1,9 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { PodvoyError } from '../errors.js';
-import type { StateRoots } from '../mesh/layout.js';
-import { runProgram } from './exec.js';
-import { ensureDir } from './files.js';
+import { PodvoyError } from '../../errors.js';
+import type { StateRoots } from '../../mesh/layout.js';
+import { runProgram } from '../exec.js';
+import { ensureDir } from '../files.js';
 import { resolveImages } from './images.js';
 import { podmanRaw, stripPodmanWarnings } from './podman.js';
 

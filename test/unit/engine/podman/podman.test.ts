@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EngineCommandError } from '../../../src/errors.js';
-import { classifyPodmanFailure, stripPodmanWarnings } from '../../../src/engine/podman.js';
+import { EngineCommandError } from '../../../../src/errors.js';
+import { classifyPodmanFailure, stripPodmanWarnings } from '../../../../src/engine/podman/podman.js';
 
 const ARGV = ['podman', '--runtime', 'runc', 'kube', 'play', '--network', 'podvoy-blog', '/var/lib/podvoy/blog/pod.yaml'];
 const COMMAND = '`podman --runtime runc kube play --network podvoy-blog /var/lib/podvoy/blog/pod.yaml`';

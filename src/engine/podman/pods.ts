@@ -1,6 +1,6 @@
-import { LABELS } from '../mesh/names.js';
+import { LABELS } from '../../mesh/names.js';
 import { podman, podmanSucceeds } from './podman.js';
-import { containerInspectArgs, podLogsArgs, podPsArgs, podRmArgs, podStopArgs } from './podman-args.js';
+import { containerInspectArgs, podLogsArgs, podPsArgs, podRmArgs, podStopArgs } from './args.js';
 
 /** A pod podvoy played, as podman reports it. */
 export interface DeployedPod {

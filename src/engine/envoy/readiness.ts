@@ -1,8 +1,8 @@
-import { PodNotReadyError } from '../errors.js';
-import type { GatewayPlan, PodPlan } from '../mesh/plan.js';
-import { CONTAINERS, containerName, serviceContainers } from '../mesh/names.js';
+import { PodNotReadyError } from '../../errors.js';
+import type { GatewayPlan, PodPlan } from '../../mesh/plan.js';
+import { CONTAINERS, containerName, serviceContainers } from '../../mesh/names.js';
 import { adminGet, httpGet } from './http.js';
-import { inspectContainers, tailPodLogs, type ContainerState, type DeployedPod } from './pods.js';
+import { inspectContainers, tailPodLogs, type ContainerState, type DeployedPod } from '../podman/pods.js';
 
 export interface ReadinessOptions {
   /** @default 30000 */

@@ -1,7 +1,7 @@
-import { NotDeployedError } from '../errors.js';
-import { containerName } from '../mesh/names.js';
+import { NotDeployedError } from '../../errors.js';
+import { containerName } from '../../mesh/names.js';
 import { podman } from './podman.js';
-import { podLogsArgs } from './podman-args.js';
+import { podLogsArgs } from './args.js';
 import { listPods } from './pods.js';
 
 export interface LogsOptions {

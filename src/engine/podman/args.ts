@@ -1,4 +1,4 @@
-import { LABELS } from '../mesh/names.js';
+import { LABELS } from '../../mesh/names.js';
 
 /** Pure builders of podman argument lists (after the global flags); tests pin them exactly. */
 

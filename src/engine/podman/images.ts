@@ -2,12 +2,12 @@ import { constants } from 'node:fs';
 import { access, chmod, realpath, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { EngineCommandError, ImageMissingError } from '../errors.js';
-import type { ImageOverrides } from '../spec/model.js';
-import type { PodImages } from '../mesh/plan.js';
-import { runProgram } from './exec.js';
+import { EngineCommandError, ImageMissingError } from '../../errors.js';
+import type { ImageOverrides } from '../../spec/model.js';
+import type { PodImages } from '../../mesh/plan.js';
+import { runProgram } from '../exec.js';
 import { podman, podmanSucceeds } from './podman.js';
-import { imageBuildArgs, imageExistsArgs, imageListArgs, imagePullArgs } from './podman-args.js';
+import { imageBuildArgs, imageExistsArgs, imageListArgs, imagePullArgs } from './args.js';
 
 /** Repositories of the images `podvoy images build` makes from the host's binaries. */
 export const LOCAL_IMAGES = { nginx: 'localhost/podvoy/nginx', envoy: 'localhost/podvoy/envoy' } as const;

@@ -1,5 +1,5 @@
-import { EngineCommandError } from '../errors.js';
-import { runProgram, type ProgramResult } from './exec.js';
+import { EngineCommandError } from '../../errors.js';
+import { runProgram, type ProgramResult } from '../exec.js';
 
 /**
  * podman, driven as a CLI. Argument lists come from the pure builders in `podman-args.ts`;

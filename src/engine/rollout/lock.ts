@@ -1,7 +1,7 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { LockTimeoutError } from '../errors.js';
-import { ensureDir } from './files.js';
+import { LockTimeoutError } from '../../errors.js';
+import { ensureDir } from '../files.js';
 
 
 function isAlive(pid: number): boolean {
