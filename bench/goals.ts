@@ -49,6 +49,27 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
     );
   }
 
+  // The limit that can be approached: podvoy's configuration against a reference Envoy doing the same hop.
+  for (const size of sizes) {
+    for (const [ours, ref, what] of [
+      ['b', 'd', "podvoy's sidecar"],
+      ['e', 'f', "podvoy's gateway"],
+    ] as const) {
+      const [o, f] = [fig(size, ours), fig(size, ref)];
+      if (!o || !f) continue;
+      const rps = o.maxRps / f.maxRps;
+      goals.push(
+        goal(`${size}: ${what} >= 0.95x the max requests/s of a reference Envoy doing the same hop`, rps >= 0.95, () =>
+          `${((0.95 - rps) * 100).toFixed(0)} points: ${x(rps)} (${o.maxRps.toFixed(0)} against ${f.maxRps.toFixed(0)} req/s)`),
+      );
+      const p99 = o.p99Ms / f.p99Ms;
+      goals.push(
+        goal(`${size}: ${what}'s p99 at ${r.dataPlane.options.rate} requests/s within 1/0.95 of the reference's`, p99 <= 1 / 0.95, () =>
+          `${ms(o.p99Ms - f.p99Ms / 0.95)}: ${ms(o.p99Ms)} against ${ms(f.p99Ms)}`),
+      );
+    }
+  }
+
   const d = r.deploy;
   const steps = Object.entries(playStepTotals(d.rounds[0]!)).sort((a, b) => b[1] - a[1]);
   const spread = (pick: (q: (typeof d.rounds)[number]) => number) => Math.max(...d.rounds.map(pick)) - Math.min(...d.rounds.map(pick));
