@@ -160,3 +160,4 @@ async function specNameOf(fileOrName: string): Promise<string> {
   }
   return (await loadSpec(fileOrName)).name;
 }
+export * from './kube.js';

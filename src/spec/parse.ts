@@ -38,6 +38,10 @@
  *     sidecar:                 # optional
  *       port: 10000            # Envoy's inbound port inside the pod, 1024-65535; default 10000
  *       publish: 8080          # optional host port on 127.0.0.1, or "IP:PORT" such as "0.0.0.0:8080"
+ * kubernetes:                  # optional; read only by the Kubernetes target
+ *   registry: localhost/podvoy # where site images are pushed and pulled; default localhost/podvoy
+ *   expose: NodePort           # or LoadBalancer: how the gateway and published sidecars are reached
+ *   nodePorts: {http: 30081, https: 30443}  # the gateway's node ports, 30000-32767
  * ```
  * Unknown keys are errors. Ports are integers; 9901 is reserved for Envoy's admin interface. Routes
  * and upstreams name services of the spec; the ports inside a pod, and the host ports of the
@@ -50,6 +54,7 @@ import {
   RESERVED_PORTS,
   type Gateway,
   type ImageOverrides,
+  type KubernetesOptions,
   type Publish,
   type Route,
   type Service,
@@ -111,13 +116,17 @@ const SOLE_WEIGHT = 100;
 const GATEWAY_NAME = 'gateway';
 
 const MAX_CONNECTIONS_MAX = 1_000_000;
+/** Kubernetes' default node port range (the apiserver's --service-node-port-range). */
+const NODE_PORTS = { min: 30000, max: 32767 } as const;
 const REPLICAS_MAX = 20;
 const ALIASES_MAX = 100;
 const SERVICES_MAX = 100;
 const ROUTES_MAX = 200;
 
 const KEYS = {
-  top: ['name', 'images', 'gateway', 'services'],
+  top: ['name', 'images', 'gateway', 'services', 'kubernetes'],
+  kubernetes: ['registry', 'expose', 'nodePorts'],
+  nodePorts: ['http', 'https'],
   images: ['nginx', 'envoy'],
   gateway: ['http', 'https', 'tls', 'hsts', 'maxConnections', 'routes'],
   tls: ['cert', 'key'],
@@ -214,6 +223,7 @@ class SpecReader {
     }
     const name = top.name && this.label(top.name.at, top.name.path, this.string(top.name));
     const images = top.images && this.images(top.images);
+    const kubernetes = top.kubernetes && this.kubernetes(top.kubernetes);
 
     const entries = top.services && this.problems.entries(top.services.value, top.services.path)?.list;
     if (entries && entries.length > SERVICES_MAX) {
@@ -243,6 +253,34 @@ class SpecReader {
       images: images ?? {},
       services: services.filter((s): s is Service => s !== undefined),
       ...(gateway && { gateway }),
+      ...(kubernetes && { kubernetes }),
+    };
+  }
+
+  private kubernetes(e: Entry): KubernetesOptions | undefined {
+    const fields = this.problems.entries(e.value, e.path, KEYS.kubernetes);
+    if (!fields) return undefined;
+    const f = fields.get;
+    const registry = f.registry && this.string(f.registry);
+    if (registry !== undefined && (registry.endsWith('/') || !IMAGE_REF.test(`${registry}/site:tag`))) {
+      this.fail(f.registry!.at, f.registry!.path, `${JSON.stringify(registry)} is not a registry and repository prefix. Write it like registry.example.com/team (no trailing slash, no tag).`);
+    }
+    const expose = f.expose && this.string(f.expose);
+    if (expose !== undefined && expose !== 'NodePort' && expose !== 'LoadBalancer') {
+      this.fail(f.expose!.at, f.expose!.path, `${JSON.stringify(expose)} is not a way to expose the gateway. Write NodePort or LoadBalancer.`);
+    }
+    const ports = f.nodePorts && this.problems.entries(f.nodePorts.value, f.nodePorts.path, KEYS.nodePorts);
+    const nodePort = (p: Entry | undefined) => p && this.bounded(p, 'a node port', NODE_PORTS.min, NODE_PORTS.max);
+    const nodePorts = ports && { http: nodePort(ports.get.http), https: nodePort(ports.get.https) };
+    if (nodePorts?.http !== undefined && nodePorts.http === nodePorts.https) {
+      this.fail(ports!.get.https!.at, ports!.get.https!.path, `Node port ${nodePorts.http} is also nodePorts.http. Give each its own port.`);
+    }
+    return {
+      ...(registry !== undefined && { registry }),
+      ...((expose === 'NodePort' || expose === 'LoadBalancer') && { expose }),
+      ...(nodePorts && {
+        nodePorts: { ...(nodePorts.http !== undefined && { http: nodePorts.http }), ...(nodePorts.https !== undefined && { https: nodePorts.https }) },
+      }),
     };
   }
 
