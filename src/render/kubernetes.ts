@@ -76,6 +76,9 @@ export const KUBE_RESOURCES = {
   gateway: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '2', memory: '768Mi' } },
 } as const;
 
+/** How long a new pod must be ready before an old one is retired (see `deployment`). */
+export const MIN_READY_SECONDS = 10;
+
 /** Kubernetes' default node port range; a host port outside it cannot be kept as a node port. */
 export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
 
@@ -440,6 +443,10 @@ function deployment(
     spec: {
       replicas,
       revisionHistoryLimit: 3,
+      // The mesh learns of a new pod by DNS, which Envoy re-resolves every 5 s, behind the
+      // cluster DNS's 5 s TTL: a new pod serves 10 s before an old one is let go, so that every
+      // Envoy knows it first and retries have somewhere to go.
+      minReadySeconds: MIN_READY_SECONDS,
       selector: { matchLabels: kubeSelector(spec, workload) },
       // A new pod serves before an old one goes: no moment with fewer pods than the spec asks.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
