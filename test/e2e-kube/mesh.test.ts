@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { parseAllDocuments, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,9 +85,12 @@ describe('the mesh example on a Kubernetes cluster', () => {
   /** Builds the site images of the spec and copies them, with Envoy's, into the cluster's containerd. */
   const loadImages = async () => {
     const built = await buildSiteImagesOf(file);
+    for (const b of built) builtImages.add(b.image);
     await loadImagesIntoCluster([await localPodvoyImage('envoy'), ...built.map((b) => b.image)]);
     return built;
   };
+  /** Site images this test built, removed from podman afterwards (the cluster's go with it). */
+  const builtImages = new Set<string>();
   const whoami = async (n: number) => {
     const counts = { blog: 0, api: 0 };
     for (let i = 0; i < n; i++) counts[(await get(https('/whoami.txt'))).body.trim() as 'blog' | 'api']++;
@@ -104,6 +109,7 @@ describe('the mesh example on a Kubernetes cluster', () => {
   afterAll(async () => {
     if (name) await kubeDelete(name, { kubeconfig }).catch(() => {});
     await ws?.cleanup();
+    if (builtImages.size) await promisify(execFile)('podman', ['rmi', '--ignore', ...builtImages]).catch(() => {});
   });
 
   it('rolls out and prints the gateway URL on the node address', async () => {
