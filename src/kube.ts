@@ -14,7 +14,8 @@ import { kubeApply as applyToCluster, kubeDelete as deleteFromCluster, type Kube
 import { runKubeDoctor } from './engine/kubernetes/doctor.js';
 import type { KubeTarget } from './engine/kubernetes/kubectl-args.js';
 import type { Check } from './engine/doctor.js';
-import { GATEWAY_TLS_SECRET, kubeNamespace, kubeObjectNames } from './mesh/kube-names.js';
+import { createHash } from 'node:crypto';
+import { GATEWAY_TLS_SECRET, KUBE_LABELS, kubeNamespace, kubeObjectNames, kubeSelector } from './mesh/kube-names.js';
 import { GATEWAY } from './mesh/names.js';
 import { stringify } from 'yaml';
 
@@ -97,6 +98,12 @@ function applyInput(spec: Spec, manifests: KubernetesManifests): KubeApplyInput 
     images,
     ...(gateway?.https ? { tls: { secret: GATEWAY_TLS_SECRET, ...(gateway.tls ? { source: gateway.tls } : {}) } } : {}),
     exposed,
+    meshConfigs: manifests.objects
+      .filter((o) => o.kind === 'ConfigMap' && o.metadata.name === kubeObjectNames(o.metadata.labels![KUBE_LABELS.name]!).mesh)
+      .map((o) => ({
+        selector: Object.entries(kubeSelector(spec, o.metadata.labels![KUBE_LABELS.name]!)).map(([k, v]) => `${k}=${v}`).join(','),
+        hash: createHash('sha256').update(JSON.stringify(o.data)).digest('hex').slice(0, 16),
+      })),
   };
 }
 

@@ -67,3 +67,8 @@ export function tlsSecretArgs(namespace: string, name: string, cert: string, key
 export function deleteNamespaceArgs(namespace: string, timeoutS: number): string[] {
   return ['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', `--timeout=${timeoutS}s`];
 }
+
+/** Sets an annotation on the pods of a selector; changing pod metadata restarts nothing. */
+export function annotatePodsArgs(namespace: string, selector: string, key: string, value: string): string[] {
+  return ['annotate', 'pods', '--namespace', namespace, '--selector', selector, '--overwrite', `${key}=${value}`];
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  annotatePodsArgs,
   applyArgs,
   clientVersionArgs,
   deleteNamespaceArgs,
@@ -40,6 +41,11 @@ describe('kubectl argv', () => {
       'TLS secret',
       tlsSecretArgs('ns', 'gateway-tls', '/c.pem', '/k.pem'),
       ['create', 'secret', 'tls', 'gateway-tls', '--namespace', 'ns', '--cert', '/c.pem', '--key', '/k.pem', '--dry-run=client', '--output', 'json'],
+    ],
+    [
+      'annotate pods',
+      annotatePodsArgs('ns', 'app.kubernetes.io/instance=mesh,app.kubernetes.io/name=gateway', 'podvoy.io/mesh-hash', '0123'),
+      ['annotate', 'pods', '--namespace', 'ns', '--selector', 'app.kubernetes.io/instance=mesh,app.kubernetes.io/name=gateway', '--overwrite', 'podvoy.io/mesh-hash=0123'],
     ],
     ['delete', deleteNamespaceArgs('podvoy-mesh', 120), ['delete', 'namespace', 'podvoy-mesh', '--ignore-not-found', '--wait=true', '--timeout=120s']],
   ])('%s', (_, argv, expected) => {
