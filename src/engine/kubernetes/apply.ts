@@ -89,22 +89,31 @@ export async function checkServer(target: KubeTarget): Promise<ServerVersion> {
   return version;
 }
 
+/**
+ * A kubelet lists its runtime's images in the node status only every 30 s or so: an image
+ * imported a moment ago is looked for this long before it counts as missing.
+ */
+const NODE_IMAGES_GRACE_MS = 45_000;
+
 /** Checks what must hold before anything is applied: a reachable, new enough server, and local images on a node. */
-export async function preflight(input: Pick<KubeApplyInput, 'images'>, target: KubeTarget): Promise<ServerVersion> {
+export async function preflight(input: Pick<KubeApplyInput, 'images'>, target: KubeTarget, graceMs = NODE_IMAGES_GRACE_MS): Promise<ServerVersion> {
   const version = await checkServer(target);
-  const nodes = JSON.parse((await kubectl(target, getJsonArgs('nodes'))).stdout).items as NodeJson[];
-  const present = nodeImages(nodes);
-  for (const image of input.images) {
-    if (image.startsWith('localhost/') && !present.has(image)) {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const nodes = JSON.parse((await kubectl(target, getJsonArgs('nodes'))).stdout).items as NodeJson[];
+    const present = nodeImages(nodes);
+    const missing = input.images.find((image) => image.startsWith('localhost/') && !present.has(image));
+    if (missing === undefined) return version;
+    if (Date.now() > deadline) {
       throw new ImageMissingError(
-        image,
+        missing,
         'No node of the cluster has it, and no registry serves localhost/ images. Nothing was applied. ' +
-          'Import it into each node\'s runtime (podman save IMAGE | ctr -n k8s.io images import -), or set kubernetes.registry ' +
+          "Import it into each node's runtime (podman save IMAGE | ctr -n k8s.io images import -), or set kubernetes.registry " +
           'and run `podvoy images build <spec> --push`.',
       );
     }
+    await new Promise((r) => setTimeout(r, 2000));
   }
-  return version;
 }
 
 /**
