@@ -99,6 +99,19 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
   }
 
   const points = r.scale.points;
+  const largest = points.at(-1);
+  if (largest) {
+    const playRatio = largest.playMs / largest.bareServedMs;
+    goals.push(
+      goal(`a ${largest.services}-service mesh played within 1.25x of one bare podman kube play of its pods (until served)`, playRatio <= 1.25, () =>
+        `${x(playRatio - 1.25)}: ${x(playRatio)} (${ms(largest.playMs)} against ${ms(largest.bareServedMs)}, of which kube play ${ms(largest.bareKubePlayMs)})`),
+    );
+    const downRatio = largest.downMs / largest.barePodRmMs;
+    goals.push(
+      goal(`down of a ${largest.services}-service mesh within 1.25x of bare podman pod rm -f`, downRatio <= 1.25, () =>
+        `${x(downRatio - 1.25)}: ${x(downRatio)} (${ms(largest.downMs)} against ${ms(largest.barePodRmMs)})`),
+    );
+  }
   if (points.length === 3) {
     for (const [label, pick] of [
       ['render time', (p: (typeof points)[number]) => p.renderMs],

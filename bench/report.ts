@@ -12,6 +12,7 @@ const table = (head: readonly string[], rows: readonly (readonly (string | numbe
 const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const mib = (kib: number) => f(kib / 1024, 1);
 const s = (ms: number) => f(ms / 1000, 2);
+const x2 = (ratio: number) => f(ratio, 2);
 
 export function renderMarkdown(r: Results): string {
   const m = r.machine;
@@ -124,19 +125,25 @@ export function renderMarkdown(r: Results): string {
     '',
     '## 5. Scale (N static services behind one gateway)',
     '',
+    'Bare podman beside it, on the same rendered pods: one `podman kube play` of all of them (one multi-document file), then the wait until every service answers through the gateway; and `podman pod rm -f` of them.',
+    '',
     table(
-      ['services', 'containers', 'render ms', 'play s', 'play s / service', 'mesh change p50 ms', 'of which podvoy ms', 'mesh change max ms', 'Envoys restarted', 'down s', 'gateway RSS MiB'],
+      ['services', 'containers', 'render ms', 'play s', 'bare kube play s', 'bare until served s', 'play / bare', 'mesh change p50 ms', 'of which podvoy ms', 'mesh change max ms', 'Envoys restarted', 'down s', 'bare pod rm -f s', 'down / bare', 'gateway RSS MiB'],
       r.scale.points.map((p) => [
         p.services,
         p.containers,
         f(p.renderMs),
         s(p.playMs),
-        s(p.playMs / p.services),
+        s(p.bareKubePlayMs),
+        s(p.bareServedMs),
+        x2(p.playMs / p.bareServedMs),
         f(p.changeP50Ms),
         f(p.changeWrittenP50Ms),
         f(p.changeMaxMs),
         p.envoysRestarted,
         s(p.downMs),
+        s(p.barePodRmMs),
+        x2(p.downMs / p.barePodRmMs),
         mib(p.gatewayRss.rssKiB),
       ]),
     ),

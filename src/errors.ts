@@ -125,6 +125,40 @@ export class PodNotReadyError extends PodvoyError {
 /** A command names a spec that has nothing deployed, or a container the pod does not have. */
 export class NotDeployedError extends PodvoyError {}
 
+/** Another podvoy command holds the lock of a spec for longer than we wait. */
+export class LockTimeoutError extends PodvoyError {
+  constructor(
+    readonly file: string,
+    readonly holder: string,
+    readonly waitedMs: number,
+  ) {
+    super(
+      `Another podvoy command (pid ${holder}) is changing this spec; waited ${(waitedMs / 1000).toFixed(0)} s for ${file}. ` +
+        'Let it finish and try again; if no podvoy runs, remove that file.',
+    );
+  }
+}
+
+/** The mesh did not reach the expected state in time. */
+export class MeshTimeoutError extends PodvoyError {
+  constructor(
+    readonly waitedFor: string,
+    readonly waitedMs: number,
+  ) {
+    super(`Timed out after ${(waitedMs / 1000).toFixed(1)} s waiting for ${waitedFor}. \`podvoy logs\` shows what Envoy said.`);
+  }
+}
+
+/** Envoy refused a mesh file; it keeps running with the file's previous version. */
+export class MeshFileRejectedError extends PodvoyError {
+  constructor(
+    readonly file: string,
+    readonly pod: string,
+    readonly reason: string,
+  ) {
+    super(`Envoy in ${pod} rejected ${file} and keeps its previous version: ${reason}\nThis is a podvoy bug if the spec validated; please report it with the spec.`);
+  }
+}
 /** One spec feature that cannot be the same on a Kubernetes cluster. */
 export interface KubernetesProblem {
   /** Dotted path of the spec key, e.g. `gateway.https`. */

@@ -1,32 +1,27 @@
 /**
  * podvoy's library API: the CLI and the tests use only this. Each function runs the pipeline
- * spec -> model -> render -> engine for one verb.
+ * spec -> model -> render -> engine for one verb, and loads the modules it needs when called,
+ * so that a quick verb (`podvoy ps`) does not pay for the renderer, YAML or HTTP clients.
  */
-import path from 'node:path';
-import { specStateDir, type StateRoots } from './mesh/layout.js';
-import { planGateway, planService } from './mesh/plan.js';
-import { withPods, type Registry } from './mesh/registry.js';
-import { renderGateway, renderPod } from './render/pod.js';
-import { renderMeshFiles } from './render/xds.js';
-import { TEMPLATE_NAMES, compileTemplates } from './render/templates.js';
-import { loadSpec } from './spec/load.js';
+import type { StateRoots } from './mesh/layout.js';
 import type { Spec } from './spec/model.js';
-import { runDoctor, type Check } from './engine/doctor.js';
-import { downSpec, type DownResult } from './engine/down.js';
-import { PACKAGE_ROOT, readTextFiles, writeFileAtomic } from './engine/files.js';
-import { buildImages as buildLocalImages, ensureImage, resolveImages, type BuiltImage } from './engine/images.js';
-import { showLogs, type LogsOptions } from './engine/logs.js';
-import { playPods, type PlannedPod, type PlayInput, type PlayResult } from './engine/play.js';
-import { listPods, type DeployedPod } from './engine/pods.js';
-import { readStatus, type DeploymentStatus } from './engine/status.js';
-import { writeSystemdUnits, type SystemdUnits } from './engine/systemd.js';
+import type { Check } from './engine/doctor.js';
+import type { BuiltImage } from './engine/images.js';
+import type { LogsOptions } from './engine/logs.js';
+import type { DeployedPod } from './engine/pods.js';
+import type { DeploymentStatus } from './engine/status.js';
+import type { SystemdUnits } from './engine/systemd.js';
 import type { ReadinessOptions } from './engine/readiness.js';
+import type { RolloutDiff } from './engine/rollout/describe.js';
+import type { DownResult } from './engine/rollout/down.js';
+import type { PlayResult } from './engine/rollout/execute.js';
 
 export * from './errors.js';
 export type { Spec, Service, StaticApp, ImageApp, Sidecar, Publish } from './spec/model.js';
 export type { StateRoots } from './mesh/layout.js';
-export type { PlayResult, ServiceOutcome } from './engine/play.js';
-export type { DownResult } from './engine/down.js';
+export type { PlayResult, ServiceOutcome } from './engine/rollout/execute.js';
+export type { DownResult } from './engine/rollout/down.js';
+export type { RolloutDiff } from './engine/rollout/describe.js';
 export type { DeployedPod } from './engine/pods.js';
 export type { DeploymentStatus, EnvoyStatus } from './engine/status.js';
 export type { ClusterStatus, HostStatus } from './engine/envoy-admin.js';
@@ -34,7 +29,6 @@ export type { Check } from './engine/doctor.js';
 export type { SystemdUnits } from './engine/systemd.js';
 export type { BuiltImage } from './engine/images.js';
 export type { LogsOptions } from './engine/logs.js';
-export { loadSpec };
 
 export interface CommonOptions {
   /** Where podvoy keeps rendered files and sockets. @default from PODVOY_STATE_DIR / PODVOY_RUN_DIR, else /var/lib/podvoy and /run/podvoy */
@@ -50,33 +44,38 @@ export function defaultRoots(env: NodeJS.ProcessEnv = process.env): StateRoots {
   };
 }
 
-/** Resolves images and renders every pod of a spec, and how to render its mesh directory. */
-async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<PlayInput> {
-  const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
-  const templates = compileTemplates(sources);
-  const images = await resolveImages(spec.images, { pull });
-  const services: PlannedPod[] = [];
-  for (const service of spec.services) {
-    if (pull && service.app.kind === 'image') {
-      await ensureImage(service.app.image, `Fix services.${service.name}.image in the spec, or build that image locally.`);
-    }
-    for (const plan of planService(spec, service, images, roots, sources)) services.push({ plan, rendered: renderPod(templates, plan) });
-  }
-  const gatewayPlan = planGateway(spec, images.envoy, roots, sources);
-  const hasMesh = gatewayPlan !== undefined || spec.services.some((s) => s.upstreams.length > 0);
-  return {
-    specName: spec.name,
-    services,
-    ...(gatewayPlan ? { gateway: { plan: gatewayPlan, rendered: renderGateway(templates, gatewayPlan) } } : {}),
-    ...(hasMesh ? { renderMesh: (registry: Registry) => renderMeshFiles(spec, registry, roots) } : {}),
-  };
+const pipeline = () => import('./pipeline.js');
+
+/** Reads and validates a spec file into its model; throws `SpecError` with every problem. */
+export async function loadSpec(file: string): Promise<Spec> {
+  return (await import('./spec/load.js')).loadSpec(file);
+}
+
+export interface PlayOptions extends CommonOptions, ReadinessOptions {
+  /** How many pods start at once. @default the number of cores */
+  readonly concurrency?: number;
 }
 
 /** Plays a spec file: returns once every service serves through its sidecar. */
-export async function play(file: string, options: CommonOptions & ReadinessOptions = {}): Promise<PlayResult> {
-  const spec = await loadSpec(file);
+export async function play(file: string, options: PlayOptions = {}): Promise<PlayResult> {
   const roots = options.roots ?? defaultRoots();
-  return playPods(await planSpec(spec, roots, true), { ...options, roots });
+  const [{ planSpec }, { playDeployment }] = await Promise.all([pipeline(), import('./engine/rollout/play.js')]);
+  const spec = await loadSpec(file);
+  return playDeployment({ specName: spec.name, roots }, () => planSpec(spec, roots, true), options);
+}
+
+/**
+ * What `play` would do now, computed by the same planner play walks: pods to start, replace
+ * and retire, each mesh file as a unified diff, the Envoys that start or stop. Starts nothing.
+ */
+export async function diff(file: string, options: CommonOptions = {}): Promise<RolloutDiff> {
+  const roots = options.roots ?? defaultRoots();
+  const [{ loadDeployment }, { planPlay }, { describeRollout }] = await Promise.all([
+    pipeline(),
+    import('./engine/rollout/play.js'),
+    import('./engine/rollout/describe.js'),
+  ]);
+  return describeRollout(await planPlay(await loadDeployment(file, roots, false)), roots);
 }
 
 /**
@@ -85,23 +84,24 @@ export async function play(file: string, options: CommonOptions & ReadinessOptio
  */
 export async function down(fileOrName: string, options: CommonOptions & { service?: string } = {}): Promise<DownResult> {
   const roots = options.roots ?? defaultRoots();
-  if (options.service === undefined) return downSpec(await specNameOf(fileOrName), roots);
-  const spec = await loadSpec(fileOrName);
-  const input = await planSpec(spec, roots, false);
-  return downSpec(spec.name, roots, { service: options.service, ...(input.renderMesh ? { renderMesh: input.renderMesh } : {}) });
+  const [{ loadDeployment, specNameOf }, { downDeployment, downService }] = await Promise.all([pipeline(), import('./engine/rollout/down.js')]);
+  if (options.service === undefined) return downDeployment(await specNameOf(fileOrName), roots);
+  return downService(await loadDeployment(fileOrName, roots, false), options.service);
 }
 
 /** What every Envoy of a deployment reports: endpoints, their health, traffic, mesh file versions. */
 export async function status(fileOrName: string, options: CommonOptions = {}): Promise<DeploymentStatus> {
+  const [{ specNameOf }, { readStatus }] = await Promise.all([pipeline(), import('./engine/status.js')]);
   return readStatus(await specNameOf(fileOrName), options.roots ?? defaultRoots());
 }
 
 /** The pods podvoy runs. */
 export async function ps(): Promise<DeployedPod[]> {
-  return listPods();
+  return (await import('./engine/pods.js')).listPods();
 }
 
 export async function logs(fileOrName: string, options: LogsOptions = {}): Promise<void> {
+  const [{ specNameOf }, { showLogs }] = await Promise.all([pipeline(), import('./engine/logs.js')]);
   return showLogs(await specNameOf(fileOrName), options);
 }
 
@@ -116,20 +116,24 @@ export interface RenderedFile {
  * writes the files there.
  */
 export async function render(file: string, options: CommonOptions & { outDir?: string } = {}): Promise<RenderedFile[]> {
-  const spec = await loadSpec(file);
   const roots = options.roots ?? defaultRoots();
-  const input = await planSpec(spec, roots, false);
-  const pods = [...input.services, ...(input.gateway ? [input.gateway] : [])];
-  // The mesh files as they will be once every planned pod is registered.
-  const registry = withPods({}, input.services.map((s) => ({ service: s.plan.service.name, pod: s.plan.pod })));
+  const [{ loadDeployment }, { specStateDir }, { writeFileAtomic }, path] = await Promise.all([
+    pipeline(),
+    import('./mesh/layout.js'),
+    import('./engine/files.js'),
+    import('node:path'),
+  ]);
+  const deployment = await loadDeployment(file, roots, false);
+  const pods = [...deployment.pods, ...(deployment.gateway ? [deployment.gateway] : [])];
   const files = [
     ...pods.flatMap(({ plan, rendered }) => [
       { path: `${plan.pod}/pod.yaml`, content: rendered.podYaml },
       ...(rendered.nginxConf === undefined ? [] : [{ path: `${plan.pod}/nginx.conf`, content: rendered.nginxConf }]),
       { path: `${plan.pod}/envoy.yaml`, content: rendered.envoyYaml },
     ]),
-    ...(input.renderMesh?.(registry) ?? []).map((f) => ({
-      path: path.relative(specStateDir(roots, spec.name), f.path),
+    // The mesh files as they will be once every planned pod is registered.
+    ...deployment.meshFiles(deployment.registry).map((f) => ({
+      path: path.relative(specStateDir(roots, deployment.spec.name), f.path),
       content: f.text,
     })),
   ];
@@ -141,23 +145,44 @@ export async function render(file: string, options: CommonOptions & { outDir?: s
 
 /** Writes systemd units (podman's generator) and a tmpfiles.d snippet that start a deployment at boot. */
 export async function systemdUnits(fileOrName: string, options: CommonOptions & { outDir: string }): Promise<SystemdUnits> {
+  const [{ specNameOf }, { writeSystemdUnits }] = await Promise.all([pipeline(), import('./engine/systemd.js')]);
   return writeSystemdUnits(await specNameOf(fileOrName), options.roots ?? defaultRoots(), options.outDir);
 }
 
 export async function buildImages(options: CommonOptions = {}): Promise<BuiltImage[]> {
-  return buildLocalImages(options.onProgress);
+  return (await import('./engine/images.js')).buildImages(options.onProgress);
 }
 
 export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
-  return runDoctor(options.roots ?? defaultRoots());
+  return (await import('./engine/doctor.js')).runDoctor(options.roots ?? defaultRoots());
 }
 
-/** A spec file names its deployment; so may the user, once the file is gone. */
-async function specNameOf(fileOrName: string): Promise<string> {
-  if (/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(fileOrName) && !fileOrName.includes('.')) {
-    const asFile = await loadSpec(fileOrName).catch(() => undefined);
-    return asFile?.name ?? fileOrName;
-  }
-  return (await loadSpec(fileOrName)).name;
+/* The Kubernetes target (src/kube.ts), loaded when one of its verbs is called. */
+export type { KubernetesManifests, KubeObject, BuiltSiteImage, KubeApplyResult, KubeTarget, KubeOptions, KubeRenderOptions } from './kube.js';
+const kube = () => import('./kube.js');
+type Kube = typeof import('./kube.js');
+
+/** Renders a spec's Kubernetes manifests; starts, pulls and builds nothing. */
+export async function renderForKubernetes(...args: Parameters<Kube['renderForKubernetes']>): ReturnType<Kube['renderForKubernetes']> {
+  return (await kube()).renderForKubernetes(...args);
 }
-export * from './kube.js';
+
+/** Builds one image per static service (nginx plus its site, tagged by the site's hash); pushes it with `push`. */
+export async function buildSiteImagesOf(...args: Parameters<Kube['buildSiteImagesOf']>): ReturnType<Kube['buildSiteImagesOf']> {
+  return (await kube()).buildSiteImagesOf(...args);
+}
+
+/** Applies a spec to a cluster with kubectl; returns once it serves through the gateway, with its URLs. */
+export async function kubeApply(...args: Parameters<Kube['kubeApply']>): ReturnType<Kube['kubeApply']> {
+  return (await kube()).kubeApply(...args);
+}
+
+/** Removes everything `kubeApply` made for a spec: its namespace. */
+export async function kubeDelete(...args: Parameters<Kube['kubeDelete']>): ReturnType<Kube['kubeDelete']> {
+  return (await kube()).kubeDelete(...args);
+}
+
+/** kubectl, the cluster and its version, and (with a spec) each image the spec runs. */
+export async function kubeDoctor(...args: Parameters<Kube['kubeDoctor']>): ReturnType<Kube['kubeDoctor']> {
+  return (await kube()).kubeDoctor(...args);
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KubeCliOptions } from './commands/kube-options.js';
 import { reportError } from './errors.js';
@@ -18,14 +19,31 @@ export function buildProgram(): Command {
   const program = new Command('podvoy')
     .description('Play a declarative spec into podman pods: apps behind Envoy sidecars, run by podman -> conmon -> runc.')
     .option('--debug', 'print stack traces of errors')
+    .option('-V, --version', 'print the version of podvoy')
     .showHelpAfterError();
+  // Read when asked, not at import: every other command starts without touching package.json.
+  program.on('option:version', () => {
+    process.stdout.write(`${(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version}\n`);
+    process.exit(0);
+  });
 
   program
     .command('play')
     .description('start or update the pods of a spec; prints each service URL once it serves')
     .argument('<spec>', 'spec file, e.g. examples/blog/podvoy.yaml')
     .option('--timeout <seconds>', 'how long to wait for each pod to serve', positive('seconds'), 60)
-    .action(async (spec: string, opts: { timeout: number }) => (await import('./commands/play.js')).run(spec, opts));
+    .option('--dry-run', 'show what play would do (as `podvoy diff`), and do nothing')
+    .option('--json', 'print the result as JSON only')
+    .action(async (spec: string, opts: { timeout: number; dryRun?: boolean; json?: boolean }) =>
+      opts.dryRun ? (await import('./commands/diff.js')).run(spec, opts) : (await import('./commands/play.js')).run(spec, opts),
+    );
+
+  program
+    .command('diff')
+    .description('show what play would do: pods to start, replace and retire, each mesh file as a unified diff, Envoys that restart')
+    .argument('<spec>', 'spec file')
+    .option('--json', 'print JSON only')
+    .action(async (spec: string, opts: { json?: boolean }) => (await import('./commands/diff.js')).run(spec, opts));
 
   program
     .command('ps')

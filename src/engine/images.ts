@@ -6,7 +6,7 @@ import { EngineCommandError, ImageMissingError } from '../errors.js';
 import type { ImageOverrides } from '../spec/model.js';
 import type { PodImages } from '../mesh/plan.js';
 import { runProgram } from './exec.js';
-import { podman, podmanRaw } from './podman.js';
+import { podman, podmanSucceeds } from './podman.js';
 import { imageBuildArgs, imageExistsArgs, imageListArgs, imagePullArgs } from './podman-args.js';
 
 /** Repositories of the images `podvoy images build` makes from the host's binaries. */
@@ -36,20 +36,19 @@ const BINARY_IN_IMAGE: Record<Component, string> = {
  * With `pull: false` nothing is fetched (for render, which starts nothing).
  */
 export async function resolveImages(overrides: ImageOverrides, options: { pull: boolean } = { pull: true }): Promise<PodImages> {
-  // Each look-up is a podman call of some 35 ms: both at once.
-  const [nginx, envoy] = await Promise.all([
-    resolveImage('nginx', overrides.nginx, options.pull),
-    resolveImage('envoy', overrides.envoy, options.pull),
-  ]);
-  return { nginx, envoy };
+  const components = ['nginx', 'envoy'] as const;
+  // One podman call lists the local builds of every component that the spec does not pin.
+  const unpinned = components.filter((c) => !overrides[c]);
+  const local = unpinned.length ? await newestLocalImages(unpinned.map((c) => LOCAL_IMAGES[c])) : new Map<string, string>();
+  const [nginx, envoy] = await Promise.all(components.map((c) => resolveImage(c, overrides[c], local.get(LOCAL_IMAGES[c]), options.pull)));
+  return { nginx: nginx!, envoy: envoy! };
 }
 
-async function resolveImage(component: Component, override: string | undefined, pull: boolean): Promise<string> {
+async function resolveImage(component: Component, override: string | undefined, local: string | undefined, pull: boolean): Promise<string> {
   if (override) {
     if (pull) await ensureImage(override, `Fix images.${component} in the spec, or run \`podvoy images build\` and remove it.`);
     return override;
   }
-  const local = await newestLocalImage(LOCAL_IMAGES[component]);
   if (local || !pull) return local ?? OFFICIAL_IMAGES[component];
   await ensureImage(
     OFFICIAL_IMAGES[component],
@@ -58,16 +57,22 @@ async function resolveImage(component: Component, override: string | undefined, 
   return OFFICIAL_IMAGES[component];
 }
 
-async function newestLocalImage(repository: string): Promise<string | undefined> {
-  const { stdout } = await podman(imageListArgs(repository));
-  return stdout.split('\n').find((line) => line.trim() && !line.endsWith(':<none>'));
+/** The newest tagged image of each repository, by repository. */
+async function newestLocalImages(repositories: readonly string[]): Promise<Map<string, string>> {
+  const { stdout } = await podman(imageListArgs(repositories));
+  const newest = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const image = line.trim();
+    const repository = image.slice(0, image.lastIndexOf(':'));
+    if (image && !image.endsWith(':<none>') && !newest.has(repository)) newest.set(repository, image);
+  }
+  return newest;
 }
 
 /** Makes sure an image is present, pulling it if a registry serves it. */
 export async function ensureImage(image: string, fix: string): Promise<void> {
-  if ((await podmanRaw(imageExistsArgs(image))).exitCode === 0) return;
-  const pulled = await podmanRaw(imagePullArgs(image), { timeoutMs: 300_000 });
-  if (pulled.exitCode !== 0) throw new ImageMissingError(image, fix);
+  if (await podmanSucceeds(imageExistsArgs(image))) return;
+  if (!(await podmanSucceeds(imagePullArgs(image), { timeoutMs: 300_000 }))) throw new ImageMissingError(image, fix);
 }
 
 export interface BuiltImage {

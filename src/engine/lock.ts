@@ -1,21 +1,8 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { PodvoyError } from '../errors.js';
+import { LockTimeoutError } from '../errors.js';
 import { ensureDir } from './files.js';
 
-/** Another podvoy command holds the lock of a spec for longer than we wait. */
-export class LockTimeoutError extends PodvoyError {
-  constructor(
-    readonly file: string,
-    readonly holder: string,
-    readonly waitedMs: number,
-  ) {
-    super(
-      `Another podvoy command (pid ${holder}) is changing this spec; waited ${(waitedMs / 1000).toFixed(0)} s for ${file}. ` +
-        'Let it finish and try again; if no podvoy runs, remove that file.',
-    );
-  }
-}
 
 function isAlive(pid: number): boolean {
   try {

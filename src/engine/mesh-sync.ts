@@ -1,5 +1,5 @@
 import { readFile, rm } from 'node:fs/promises';
-import { PodvoyError } from '../errors.js';
+import { MeshFileRejectedError, MeshTimeoutError, PodvoyError } from '../errors.js';
 import type { MeshFile } from '../mesh/registry.js';
 import { clusterStatuses, statValue, sumStats, xdsVersions } from './envoy-admin.js';
 import { ensureDir, writeFileAtomic } from './files.js';
@@ -14,15 +14,6 @@ export interface WatchingEnvoy {
   readonly socket: string;
 }
 
-/** The mesh did not reach the expected state in time. */
-export class MeshTimeoutError extends PodvoyError {
-  constructor(
-    readonly waitedFor: string,
-    readonly waitedMs: number,
-  ) {
-    super(`Timed out after ${(waitedMs / 1000).toFixed(1)} s waiting for ${waitedFor}. \`podvoy logs\` shows what Envoy said.`);
-  }
-}
 
 /** Writes the files whose content changed (each atomically) and returns those. */
 export async function writeMeshFiles(files: readonly MeshFile[]): Promise<MeshFile[]> {
@@ -47,20 +38,10 @@ async function poll(what: string, timeoutMs: number, check: () => Promise<boolea
       return false;
     })) return;
     if (Date.now() - started > timeoutMs) throw new MeshTimeoutError(what, Date.now() - started);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
-/** Envoy refused a mesh file; it keeps running with the file's previous version. */
-export class MeshFileRejectedError extends PodvoyError {
-  constructor(
-    readonly file: string,
-    readonly pod: string,
-    readonly reason: string,
-  ) {
-    super(`Envoy in ${pod} rejected ${file} and keeps its previous version: ${reason}\nThis is a podvoy bug if the spec validated; please report it with the spec.`);
-  }
-}
 
 /** The counters a filesystem subscription bumps when Envoy refuses a file, by kind. */
 const REJECTED: Record<MeshFile['kind'], RegExp> = {

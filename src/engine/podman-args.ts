@@ -56,9 +56,9 @@ export function imagePullArgs(image: string): string[] {
   return ['pull', '--quiet', image];
 }
 
-/** Newest first, so the first local build of an image name is the one to use. */
-export function imageListArgs(reference: string): string[] {
-  return ['images', '--filter', `reference=${reference}`, '--sort', 'created', '--format', '{{.Repository}}:{{.Tag}}'];
+/** Newest first, so the first local build of an image name is the one to use; several references are or-ed. */
+export function imageListArgs(references: readonly string[]): string[] {
+  return ['images', ...references.flatMap((r) => ['--filter', `reference=${r}`]), '--sort', 'created', '--format', '{{.Repository}}:{{.Tag}}'];
 }
 
 export function imageBuildArgs(tags: readonly string[], containerfile: string, context: string): string[] {

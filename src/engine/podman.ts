@@ -21,7 +21,7 @@ export interface PodmanOptions {
   readonly cwd?: string;
 }
 
-/** Runs podman and returns its result whatever the exit code. */
+/** Runs podman and returns its result whatever the exit code (doctor reads failures as findings). */
 export async function podmanRaw(args: readonly string[], options: PodmanOptions = {}): Promise<ProgramResult> {
   return runProgram('podman', [...GLOBAL_ARGS, ...args], { ...options, installHint: PODMAN_INSTALL_HINT });
 }
@@ -31,6 +31,11 @@ export async function podman(args: readonly string[], options: PodmanOptions = {
   const result = await podmanRaw(args, options);
   if (result.exitCode !== 0) throw classifyPodmanFailure(result);
   return result;
+}
+
+/** Whether a podman command exits 0: for `exists` checks and steps whose failure is an answer. */
+export async function podmanSucceeds(args: readonly string[], options: PodmanOptions = {}): Promise<boolean> {
+  return (await podmanRaw(args, options)).exitCode === 0;
 }
 
 /** podman prints warnings about unrelated CNI files on every call; they only hide the real error. */

@@ -1,5 +1,5 @@
 import { LABELS } from '../mesh/names.js';
-import { podman, podmanRaw } from './podman.js';
+import { podman, podmanSucceeds } from './podman.js';
 import { containerInspectArgs, podLogsArgs, podPsArgs, podRmArgs, podStopArgs } from './podman-args.js';
 
 /** A pod podvoy played, as podman reports it. */
@@ -52,14 +52,12 @@ export interface ContainerState {
   readonly status: string;
   readonly exitCode: number;
   readonly restarts: number;
-  readonly runtime: string;
   /** Address on each network, by network name. */
   readonly addresses: Readonly<Record<string, string>>;
 }
 
 interface InspectEntry {
   Name: string;
-  OCIRuntime?: string;
   RestartCount?: number;
   State: { Status: string; ExitCode: number };
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
@@ -72,7 +70,6 @@ export async function inspectContainers(names: readonly string[]): Promise<Conta
     status: entry.State.Status,
     exitCode: entry.State.ExitCode,
     restarts: entry.RestartCount ?? 0,
-    runtime: entry.OCIRuntime ?? '',
     addresses: Object.fromEntries(
       Object.entries(entry.NetworkSettings?.Networks ?? {}).map(([net, settings]) => [net, settings.IPAddress ?? '']),
     ),
@@ -95,6 +92,7 @@ export async function tailPodLogs(pod: string, lines: number): Promise<string> {
  */
 export async function removePods(pods: readonly string[], stopSeconds: number): Promise<void> {
   if (!pods.length) return;
-  await podmanRaw(podStopArgs(pods, stopSeconds));
+  // A pod that is gone already is no failure: the remove below says so if it matters.
+  await podmanSucceeds(podStopArgs(pods, stopSeconds));
   await podman(podRmArgs(pods, stopSeconds));
 }

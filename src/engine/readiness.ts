@@ -52,9 +52,16 @@ export async function waitUntilReady(target: ReadinessTarget, options: Readiness
   const started = Date.now();
   let reason = 'Envoy never reported ready';
   // A pod brought back after a crash counts its earlier restarts: only new ones are failures.
-  const restartsBefore = new Map((await inspectContainers(target.containers).catch(() => [])).map((s) => [s.name, s.restarts]));
+  let states = await inspectContainers(target.containers).catch(() => []);
+  let inspectedAt = Date.now();
+  const restartsBefore = new Map(states.map((s) => [s.name, s.restarts]));
   while (Date.now() - started < timeoutMs) {
-    const states = await inspectContainers(target.containers);
+    // podman is asked again only now and then (a call costs tens of ms of CPU, and many pods
+    // may be waited for at once), or while the pod has no address to probe yet.
+    if (Date.now() - inspectedAt >= INSPECT_EVERY_MS || !hasAddress(target, states)) {
+      states = await inspectContainers(target.containers);
+      inspectedAt = Date.now();
+    }
     const failed = states.find((s) => hasFailed(s, restartsBefore.get(s.name) ?? 0));
     if (failed) {
       reason = `container ${failed.name} ${failed.status === 'exited' ? `exited with code ${failed.exitCode}` : `restarted ${failed.restarts} time(s)`}`;
@@ -66,6 +73,13 @@ export async function waitUntilReady(target: ReadinessTarget, options: Readiness
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new PodNotReadyError(target.pod, Date.now() - started, reason, await tailPodLogs(target.pod, 20));
+}
+
+/** How often a waited-for pod's containers are inspected for an exit or a restart. */
+const INSPECT_EVERY_MS = 1_000;
+
+function hasAddress(target: ReadinessTarget, states: readonly ContainerState[]): boolean {
+  return target.url !== undefined || states.some((s) => s.addresses[target.network]);
 }
 
 function hasFailed(state: ContainerState, restartsBefore: number): boolean {

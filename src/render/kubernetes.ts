@@ -115,6 +115,11 @@ function podSecurity(fsGroup: boolean): object {
   };
 }
 
+/** The plan's revision covers the templates it is rendered from, by a digest of them. */
+function templatesDigest(sources: TemplateSources): string {
+  return hashOf(Object.entries(sources).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
 function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 }
@@ -240,7 +245,7 @@ function serviceObjects(
   const app = service.app;
   const sidecarPort = service.sidecar.port;
   const probe = probePort([app.port, sidecarPort, ...service.upstreams.map((u) => u.port)]);
-  const plan = planPod(spec, service, podImages, NO_ROOTS, sources);
+  const plan = planPod(spec, service, podImages, NO_ROOTS, templatesDigest(sources));
   const rendered = renderPod(templates, plan, { probePort: probe });
   const config = { 'envoy.yaml': rendered.envoyYaml, ...(rendered.nginxConf === undefined ? {} : { 'nginx.conf': rendered.nginxConf }) };
   const hasMesh = service.upstreams.length > 0;
@@ -347,7 +352,7 @@ function gatewayObjects(
   const gateway = spec.gateway!;
   const names = kubeObjectNames(GATEWAY);
   const probe = probePort([GATEWAY_PORTS.http, GATEWAY_PORTS.https]);
-  const plan = planGateway(spec, envoyImage, NO_ROOTS, sources)!;
+  const plan = planGateway(spec, envoyImage, NO_ROOTS, templatesDigest(sources))!;
   const config = { 'envoy.yaml': renderGateway(templates, plan, { probePort: probe }).envoyYaml };
   const pinned = spec.kubernetes?.nodePorts;
   const ports = [

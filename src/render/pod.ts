@@ -1,17 +1,10 @@
 import { RESERVED_PORTS } from '../spec/model.js';
 import { ADMIN_SOCKET, CONTAINER_RUN_DIR, CONTAINER_TLS, CONTAINER_UID, CONTAINER_XDS_DIR } from '../mesh/layout.js';
 import { clusterName } from '../mesh/names.js';
-import type { GatewayPlan, PodPlan } from '../mesh/plan.js';
+import type { GatewayPlan, PodPlan, RenderedPod } from '../mesh/plan.js';
 import type { Templates } from './templates.js';
 import { GATEWAY_PORTS, XDS_FILES } from './xds.js';
 
-/** The files one pod needs, as text, keyed by their role. */
-export interface RenderedPod {
-  readonly podYaml: string;
-  readonly envoyYaml: string;
-  /** Only for static services. */
-  readonly nginxConf?: string;
-}
 
 /**
  * Envoy worker threads. A sidecar shares its machine with its app, other pods and the gateway:

@@ -69,8 +69,10 @@ function serviceCluster(service: Service, pods: readonly string[]): object {
       {
         timeout: '1s',
         interval: '1s',
-        no_traffic_interval: '1s',
-        // A pod still starting is checked again soon, so registration waits less for it.
+        // A pod still starting is checked again soon (before any traffic too), so registration
+        // waits less for it; a healthy idle pod is checked once a second.
+        no_traffic_interval: '0.25s',
+        no_traffic_healthy_interval: '1s',
         unhealthy_interval: '0.25s',
         unhealthy_threshold: 2,
         healthy_threshold: 1,

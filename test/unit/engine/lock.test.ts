@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LockTimeoutError, withLock } from '../../../src/engine/lock.js';
+import { withLock } from '../../../src/engine/lock.js';
+import { LockTimeoutError } from '../../../src/errors.js';
 
 describe('withLock', () => {
   let dir: string;

@@ -55,8 +55,8 @@ describe('podman argv builders', () => {
     ['imagePullArgs', () => imagePullArgs('docker.io/library/nginx:1.27'), ['pull', '--quiet', 'docker.io/library/nginx:1.27']],
     [
       'imageListArgs',
-      () => imageListArgs('localhost/podvoy/nginx'),
-      ['images', '--filter', 'reference=localhost/podvoy/nginx', '--sort', 'created', '--format', '{{.Repository}}:{{.Tag}}'],
+      () => imageListArgs(['localhost/podvoy/nginx', 'localhost/podvoy/envoy']),
+      ['images', '--filter', 'reference=localhost/podvoy/nginx', '--filter', 'reference=localhost/podvoy/envoy', '--sort', 'created', '--format', '{{.Repository}}:{{.Tag}}'],
     ],
     [
       'imageBuildArgs, two tags',
