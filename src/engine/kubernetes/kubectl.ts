@@ -15,8 +15,11 @@ export interface KubectlOptions {
   readonly timeoutMs?: number;
 }
 
+/** No kubectl call of podvoy's should take longer, unless it says so (rollout status, delete). */
+const DEFAULT_TIMEOUT_MS = 60_000;
+
 export async function kubectlRaw(target: KubeTarget, args: readonly string[], options: KubectlOptions = {}): Promise<ProgramResult> {
-  return runProgram('kubectl', [...targetArgs(target), ...args], { ...options, installHint: KUBECTL_INSTALL_HINT });
+  return runProgram('kubectl', [...targetArgs(target), ...args], { timeoutMs: DEFAULT_TIMEOUT_MS, ...options, installHint: KUBECTL_INSTALL_HINT });
 }
 
 /** Runs kubectl and throws a classified error unless it exits 0. */
@@ -36,6 +39,7 @@ const UNREACHABLE = [
   /the server is currently unable to handle the request/i,
   /couldn't get current server API group list/i,
   /TLS handshake timeout/i,
+  /^timed out after \d+ ms$/,
 ];
 
 const CONFIG = [/context was not found for specified context/i, /no context exists with the name/i, /invalid configuration/i, /stat .*: no such file or directory/i];
