@@ -165,3 +165,66 @@ export class MeshFileRejectedError extends PodvoyError {
     super(`Envoy in ${pod} rejected ${file} and keeps its previous version: ${reason}\nThis is a podvoy bug if the spec validated; please report it with the spec.`);
   }
 }
+/** One spec feature that cannot be the same on a Kubernetes cluster. */
+export interface KubernetesProblem {
+  /** Dotted path of the spec key, e.g. `gateway.https`. */
+  readonly path: string;
+  /** Why, and the Kubernetes way to get it. */
+  readonly message: string;
+}
+
+/** A spec that cannot run on a cluster as it runs on podman: every reason at once. */
+export class KubernetesRenderError extends PodvoyError {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly KubernetesProblem[],
+  ) {
+    const count = problems.length === 1 ? 'a feature' : `${problems.length} features`;
+    super(
+      `${file} has ${count} a Kubernetes cluster cannot run the same way:\n` +
+        problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'),
+    );
+  }
+}
+
+/** kubectl cannot reach the cluster, or the kubeconfig/context is wrong; nothing was applied. */
+export class KubeUnreachableError extends PodvoyError {
+  constructor(
+    readonly target: string,
+    readonly reason: string,
+    readonly fix: string,
+  ) {
+    super(`Cannot reach the cluster of ${target}: ${reason}. Nothing was applied. ${fix}`);
+  }
+}
+
+/** The cluster is too old for what the manifests need; nothing was applied. */
+export class KubeVersionError extends PodvoyError {
+  constructor(
+    readonly serverVersion: string,
+    readonly minimum: string,
+  ) {
+    super(
+      `The cluster runs Kubernetes ${serverVersion}; podvoy needs ${minimum} or newer, for native sidecars ` +
+        '(init containers with restartPolicy: Always). Nothing was applied. Upgrade the cluster, or use another context.',
+    );
+  }
+}
+
+/** A rollout did not complete in time: why each stuck pod is stuck, and what exists now. */
+export class KubeRolloutError extends PodvoyError {
+  constructor(
+    readonly namespace: string,
+    readonly deployment: string,
+    readonly waitedMs: number,
+    readonly reasons: readonly string[],
+    readonly existing: readonly string[],
+  ) {
+    super(
+      `Deployment ${deployment} in namespace ${namespace} did not roll out within ${(waitedMs / 1000).toFixed(0)} s` +
+        (reasons.length ? `:\n${reasons.map((r) => `  ${r}`).join('\n')}` : ' (no pod reported a reason).') +
+        `\nWhat exists in ${namespace} now: ${existing.length ? existing.join(', ') : 'nothing'}.` +
+        `\nFix the cause and apply again, or remove it all with \`podvoy kube delete <spec>\`.`,
+    );
+  }
+}

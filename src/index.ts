@@ -156,3 +156,33 @@ export async function buildImages(options: CommonOptions = {}): Promise<BuiltIma
 export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
   return (await import('./engine/podman/doctor.js')).runDoctor(options.roots ?? defaultRoots());
 }
+
+/* The Kubernetes target (src/kube.ts), loaded when one of its verbs is called. */
+export type { KubernetesManifests, KubeObject, BuiltSiteImage, KubeApplyResult, KubeTarget, KubeOptions, KubeRenderOptions } from './kube.js';
+const kube = () => import('./kube.js');
+type Kube = typeof import('./kube.js');
+
+/** Renders a spec's Kubernetes manifests; starts, pulls and builds nothing. */
+export async function renderForKubernetes(...args: Parameters<Kube['renderForKubernetes']>): ReturnType<Kube['renderForKubernetes']> {
+  return (await kube()).renderForKubernetes(...args);
+}
+
+/** Builds one image per static service (nginx plus its site, tagged by the site's hash); pushes it with `push`. */
+export async function buildSiteImagesOf(...args: Parameters<Kube['buildSiteImagesOf']>): ReturnType<Kube['buildSiteImagesOf']> {
+  return (await kube()).buildSiteImagesOf(...args);
+}
+
+/** Applies a spec to a cluster with kubectl; returns once it serves through the gateway, with its URLs. */
+export async function kubeApply(...args: Parameters<Kube['kubeApply']>): ReturnType<Kube['kubeApply']> {
+  return (await kube()).kubeApply(...args);
+}
+
+/** Removes everything `kubeApply` made for a spec: its namespace. */
+export async function kubeDelete(...args: Parameters<Kube['kubeDelete']>): ReturnType<Kube['kubeDelete']> {
+  return (await kube()).kubeDelete(...args);
+}
+
+/** kubectl, the cluster and its version, and (with a spec) each image the spec runs. */
+export async function kubeDoctor(...args: Parameters<Kube['kubeDoctor']>): ReturnType<Kube['kubeDoctor']> {
+  return (await kube()).kubeDoctor(...args);
+}

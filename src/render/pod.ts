@@ -25,7 +25,13 @@ const XDS_IN_CONTAINER = {
   listeners: `${CONTAINER_XDS_DIR}/${XDS_FILES.listeners}`,
 };
 
-export function renderPod(templates: Templates, plan: PodPlan): RenderedPod {
+/** What differs in the Envoy bootstrap between targets. */
+export interface EnvoyTargetOptions {
+  /** A listener on the pod network that answers Envoy's /ready alone (for the kubelet's probes). */
+  readonly probePort?: number;
+}
+
+export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTargetOptions = {}): RenderedPod {
   const { service, paths } = plan;
   const app = service.app;
   const podYaml = templates['pod.yaml']({
@@ -57,6 +63,7 @@ export function renderPod(templates: Templates, plan: PodPlan): RenderedPod {
       cluster: clusterName(u.service),
     })),
     xds: XDS_IN_CONTAINER,
+    probe: target.probePort === undefined ? false : { port: target.probePort },
   });
   if (app.kind !== 'static') return { podYaml, envoyYaml };
   const ports = new Map(service.upstreams.map((u) => [u.service, u.port]));
@@ -69,7 +76,7 @@ export function renderPod(templates: Templates, plan: PodPlan): RenderedPod {
 }
 
 /** The gateway's pod and its bootstrap; its listeners, routes and clusters are xDS files. */
-export function renderGateway(templates: Templates, plan: GatewayPlan): RenderedPod {
+export function renderGateway(templates: Templates, plan: GatewayPlan, target: EnvoyTargetOptions = {}): RenderedPod {
   const gateway = plan.spec.gateway!;
   const ports = [
     { containerPort: GATEWAY_PORTS.http, ...gateway.http },
@@ -96,6 +103,7 @@ export function renderGateway(templates: Templates, plan: GatewayPlan): Rendered
     xds: XDS_IN_CONTAINER,
     maxConnections: gateway.maxConnections,
     maxHeapBytes: GATEWAY_MAX_HEAP_BYTES,
+    probe: target.probePort === undefined ? false : { port: target.probePort },
   });
   return { podYaml, envoyYaml };
 }

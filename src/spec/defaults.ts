@@ -16,6 +16,7 @@ export function applyDefaults(raw: RawSpec, at: SpecLocation): Spec {
     images: raw.images ?? {},
     services: raw.services.map(service),
     ...(raw.gateway && { gateway: gateway(raw.gateway) }),
+    ...(raw.kubernetes && { kubernetes: raw.kubernetes }),
   };
 }
 

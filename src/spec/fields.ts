@@ -15,7 +15,7 @@ export const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 const NAME_MAX = 20;
 const IMAGE_MAX = 255;
 // A conservative subset of the distribution reference grammar: lowercase, no shell or YAML specials.
-const IMAGE_REF = (() => {
+export const IMAGE_REF = (() => {
   const label = '[a-z0-9](?:[a-z0-9-]*[a-z0-9])?';
   const registry = `${label}(?:\\.${label})*(?::[0-9]+)?/`;
   const component = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';

@@ -15,6 +15,22 @@ export interface Spec {
   readonly services: readonly Service[];
   /** The front proxy of a mesh; a spec without one plays each service on its own. */
   readonly gateway?: Gateway;
+  /** How the spec runs on a Kubernetes cluster; the podman target ignores it. */
+  readonly kubernetes?: KubernetesOptions;
+}
+
+/** Settings of the Kubernetes target only (`podvoy render --target kubernetes`, `podvoy kube`). */
+export interface KubernetesOptions {
+  /**
+   * Where the site images of static services are pushed and pulled from, without a trailing
+   * slash. @default "localhost/podvoy" (images imported into the cluster's runtime, no registry)
+   * @example "registry.example.com/team"
+   */
+  readonly registry?: string;
+  /** How the gateway (and each published sidecar) is reached from outside the cluster. @default "NodePort" */
+  readonly expose?: 'NodePort' | 'LoadBalancer';
+  /** The gateway's node ports, when exposed by NodePort (default: its host ports, when in the node port range). */
+  readonly nodePorts?: { readonly http?: number; readonly https?: number };
 }
 
 /** A gateway Envoy in front of the mesh: host ports, TLS and routes to services. */

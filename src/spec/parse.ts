@@ -41,6 +41,10 @@
  *     sidecar:                 # optional
  *       port: 10000            # Envoy's inbound port inside the pod, 1024-65535; default 10000
  *       publish: 8080          # optional host port on 127.0.0.1, or "IP:PORT" such as "0.0.0.0:8080"
+ * kubernetes:                  # optional; read only by the Kubernetes target
+ *   registry: localhost/podvoy # where site images are pushed and pulled; default localhost/podvoy
+ *   expose: NodePort           # or LoadBalancer: how the gateway and published sidecars are reached
+ *   nodePorts: {http: 30081, https: 30443}  # the gateway's node ports, 30000-32767
  * ```
  * Unknown keys are errors. Ports are integers; 9901 is reserved for Envoy's admin interface. Routes
  * and upstreams name services of the spec; the ports inside a pod, and the host ports of the

@@ -2,13 +2,14 @@
  * What validation produces: the spec's values as written, checked, with every optional key still
  * optional. {@link applyDefaults} (defaults.ts) turns it into the complete {@link Spec}.
  */
-import type { ImageOverrides, Publish, Route, Upstream } from './model.js';
+import type { ImageOverrides, KubernetesOptions, Publish, Route, Upstream } from './model.js';
 
 export interface RawSpec {
   readonly name: string;
   readonly images?: ImageOverrides;
   readonly services: readonly RawService[];
   readonly gateway?: RawGateway;
+  readonly kubernetes?: KubernetesOptions;
 }
 
 /** A host port as written: `hostIP` only when the spec gave "IP:PORT". */

@@ -1,8 +1,9 @@
-/** The spec's top level: its name, pinned images, services and gateway. */
+/** The spec's top level: its name, pinned images, services, gateway and Kubernetes settings. */
 import type { YAMLMap } from 'yaml';
 import type { SpecContext } from './context.js';
 import { isMissing } from './fields.js';
 import { readGateway } from './gateway.js';
+import { readKubernetes } from './kubernetes.js';
 import type { ImageOverrides } from './model.js';
 import type { Entry } from './positions.js';
 import type { RawService, RawSpec } from './raw.js';
@@ -10,7 +11,7 @@ import { readService } from './services.js';
 import { checkHostPorts } from './host-ports.js';
 import { checkServedPaths } from './served.js';
 
-export const TOP_KEYS = ['name', 'images', 'gateway', 'services'] as const;
+export const TOP_KEYS = ['name', 'images', 'gateway', 'services', 'kubernetes'] as const;
 const IMAGE_KEYS = ['nginx', 'envoy'] as const;
 const SERVICES_MAX = 100;
 /** The gateway's pod and mesh directory are named like a service's; a service may not take the name. */
@@ -29,6 +30,7 @@ export function readSpec(ctx: SpecContext, root: YAMLMap): RawSpec | undefined {
   }
   const name = top.name && ctx.label(top.name.at, top.name.path, ctx.string(top.name));
   const images = top.images && readImages(ctx, top.images);
+  const kubernetes = top.kubernetes && readKubernetes(ctx, top.kubernetes);
 
   const entries = top.services && ctx.problems.entries(top.services.value, top.services.path)?.list;
   if (entries && entries.length > SERVICES_MAX) {
@@ -57,6 +59,7 @@ export function readSpec(ctx: SpecContext, root: YAMLMap): RawSpec | undefined {
     ...(images && { images }),
     services: services.filter((s): s is RawService => s !== undefined),
     ...(gateway && { gateway }),
+    ...(kubernetes && { kubernetes }),
   };
 }
 

@@ -12,13 +12,19 @@ export interface HttpOptions {
   /** Speak HTTP over this unix socket instead of TCP (Envoy's admin socket). */
   readonly socketPath?: string;
   readonly timeoutMs?: number;
+  /** Accept any TLS certificate (a gateway's self-signed one). */
+  readonly insecure?: boolean;
 }
 
 /** GET a URL; network errors reject, any HTTP status resolves. */
 export async function httpGet(url: string, options: HttpOptions = {}): Promise<HttpResponse> {
   const timeout = options.timeoutMs ?? 2000;
   const dispatcher = new Agent({
-    connect: { timeout, ...(options.socketPath ? { socketPath: options.socketPath } : {}) },
+    connect: {
+      timeout,
+      ...(options.socketPath ? { socketPath: options.socketPath } : {}),
+      ...(options.insecure ? { rejectUnauthorized: false } : {}),
+    },
     headersTimeout: timeout,
     bodyTimeout: timeout,
     pipelining: 0,
