@@ -35,6 +35,8 @@
  *     proxy: {/api/: api}      # optional, static only; path prefixes (as in routes) nginx forwards to an upstream
  *     health: /                # optional, default "/"; the path checked for health; like a prefix, plus ? = &
  *     replicas: 2              # optional, 1-20, default 1: pods of the service; more than one cannot publish
+ *     site: {notFound: 404.html}  # optional, static only: index names, 404 page, trailing slashes,
+ *                              #   caching and CSP; see parse-site.ts
  *     sidecar:                 # optional
  *       port: 10000            # Envoy's inbound port inside the pod, 1024-65535; default 10000
  *       publish: 8080          # optional host port on 127.0.0.1, or "IP:PORT" such as "0.0.0.0:8080"
@@ -58,6 +60,7 @@ import {
   type Upstream,
 } from './model.js';
 import { describe, Problems, shown, type Entry, type Fields } from './positions.js';
+import { readSite } from './parse-site.js';
 
 /** What parsing needs from the file system, so that parsing itself stays pure. */
 export interface SpecHost {
@@ -122,7 +125,7 @@ const KEYS = {
   gateway: ['http', 'https', 'tls', 'hsts', 'maxConnections', 'routes'],
   tls: ['cert', 'key'],
   route: ['prefix', 'host', 'service', 'split', 'timeout', 'retries'],
-  service: ['static', 'image', 'port', 'env', 'sidecar', 'upstreams', 'proxy', 'health', 'replicas'],
+  service: ['static', 'image', 'port', 'env', 'sidecar', 'upstreams', 'proxy', 'health', 'replicas', 'site'],
   sidecar: ['port', 'publish'],
 } as const;
 
@@ -400,6 +403,7 @@ class SpecReader {
     // Proxy targets are checked against the upstreams only if those could be read.
     const targets = f.upstreams ? read?.map((u) => u.entry.name) : [];
     const proxy = f.static && f.proxy ? this.proxy(f.proxy, targets) : [];
+    const site = f.site ? readSite(this.problems, f.site, root, this.host, Boolean(f.static)) : null;
     const health = f.health ? this.urlPath(f.health.at, f.health.path, this.string(f.health), 'health') : DEFAULTS.health;
     const sidecar = (f.sidecar && this.problems.entries(f.sidecar.value, f.sidecar.path, KEYS.sidecar)?.get) ?? {};
     const sidecarPort = sidecar.port ? this.containerPort(sidecar.port) : DEFAULTS.sidecarPort;
@@ -450,8 +454,8 @@ class SpecReader {
       upstreams: upstreams.flatMap(({ service, port }): Upstream[] => (port === undefined ? [] : [{ service, port }])),
       health,
     };
-    if (root !== undefined && proxy !== undefined) {
-      const app: StaticApp = { kind: 'static', root, port: appPort, proxy };
+    if (root !== undefined && proxy !== undefined && site !== undefined) {
+      const app: StaticApp = { kind: 'static', root, port: appPort, proxy, ...(site && { site }) };
       return { ...common, app };
     }
     if (image !== undefined) return { ...common, app: { kind: 'image', image, port: appPort, env: env ?? {} } };
