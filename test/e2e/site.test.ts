@@ -301,3 +301,47 @@ describe.each(['blog', 'mesh'] as const)('a site served by the %s example', (exa
     });
   });
 });
+
+/** The third way in: a gateway with plain HTTP only, whose routes pass nginx's redirects on as they are. */
+describe('a site behind a gateway on plain HTTP', () => {
+  let ws: Workspace;
+  let base: string;
+
+  beforeAll(async () => {
+    ws = await workspace('mesh');
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}/`;
+    await mkdir(path.join(ws.dir, 'blog', EXTRA.folder.dir), { recursive: true });
+    await writeFile(path.join(ws.dir, 'blog', EXTRA.folder.dir, 'index.html'), '<!doctype html><title>2026</title>\n');
+    const spec = [
+      `name: ${uniqueName('siteh')}`,
+      `gateway: {http: ${port}, routes: [{service: blog}]}`,
+      'services:',
+      '  blog:',
+      '    static: ./blog',
+      '    site: {notFound: 404.html}',
+      '',
+    ].join('\n');
+    await play(await ws.writeSpec(spec), { roots: ws.roots });
+  });
+  afterAll(async () => ws?.cleanup());
+
+  it.each(['127.0.0.1', 'localhost'])('redirects a folder without its slash on %s, keeping the address', async (host) => {
+    const from = new URL(EXTRA.folder.url, base.replace('127.0.0.1', host)).toString();
+    const res = await send(from);
+    expect(res.status).toBe(301);
+    expect(header(res, 'location')).toBe(`${EXTRA.folder.url}/`);
+    expect(new URL(header(res, 'location')!, from).toString()).toBe(`${from}/`);
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['strict-transport-security']).toBeUndefined();
+  });
+
+  it('compresses through the gateway and answers 404 with the site’s page', async () => {
+    const page = await send(new URL('/', base).toString(), { 'accept-encoding': 'gzip' });
+    expect(header(page, 'content-encoding')).toBe('gzip');
+    expect(gunzipSync(page.body)).toEqual(await readFile(path.join(ws.dir, 'blog/index.html')));
+    const missing = await send(new URL('/missing', base).toString());
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual(await readFile(path.join(ws.dir, 'blog/404.html')));
+  });
+});
