@@ -1,7 +1,15 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { PACKAGE_ROOT, readTextFiles } from '../../../src/engine/files.js';
+import { planPod } from '../../../src/mesh/plan.js';
 import { serviceHeaders, SECURITY_HEADERS } from '../../../src/render/edge-headers.js';
+import { renderPod } from '../../../src/render/pod.js';
 import { nginxSite } from '../../../src/render/site.js';
+import { TEMPLATE_NAMES, compileTemplates } from '../../../src/render/templates.js';
 import { DEFAULT_SITE } from '../../../src/spec/model.js';
+import { parseSpec } from '../../../src/spec/parse.js';
+import { fakeHost } from '../../support/fake-host.js';
 
 describe('nginxSite', () => {
   it('serves folders with a trailing slash and revalidates pages by default', () => {
@@ -44,5 +52,30 @@ describe('serviceHeaders', () => {
   ])('sends only the security headers for %s', (_what, app) => {
     expect(serviceHeaders({ app })).toEqual(SECURITY_HEADERS);
     expect(SECURITY_HEADERS.map((h) => h.key)).toEqual(['x-content-type-options', 'referrer-policy', 'x-frame-options']);
+  });
+});
+
+describe('a site in the rendered pod', () => {
+  it('keeps every character of the CSP inside its header value, and the nginx rules inert', async () => {
+    const csp = "default-src 'self'; img-src * data: blob:; report-uri /csp#x {a} [b] & *c | >d %e @f `g`";
+    const text = [
+      'name: blog',
+      'services:',
+      '  web:',
+      '    static: ./site',
+      `    site: {csp: ${JSON.stringify(csp)}, cache: [{suffix: .tar.gz, control: "public, max-age=60"}], notFound: e/404.html}`,
+      '',
+    ].join('\n');
+    const spec = parseSpec(text, 'podvoy.yaml', fakeHost('/srv/blog'));
+    const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+    const images = { nginx: 'n', envoy: 'e' };
+    const pod = renderPod(compileTemplates(sources), planPod(spec, spec.services[0]!, images, { stateDir: '/s', runDir: '/r' }, sources));
+    const envoy = parse(pod.envoyYaml) as {
+      static_resources: { listeners: { filter_chains: { filters: { typed_config: { route_config: { response_headers_to_add: { header: { key: string; value: string } }[] } } }[] }[] }[] };
+    };
+    const added = envoy.static_resources.listeners[0]!.filter_chains[0]!.filters[0]!.typed_config.route_config.response_headers_to_add;
+    expect(added.map((h) => h.header)).toEqual([...SECURITY_HEADERS, { key: 'content-security-policy', value: csp }]);
+    expect(pod.nginxConf).toContain('        "~[.]tar[.]gz$" "public, max-age=60";\n');
+    expect(pod.nginxConf).toContain('        error_page 404 /e/404.html;\n');
   });
 });
