@@ -40,26 +40,42 @@ async function pagesOf(dir: string, prefix = '/'): Promise<string[]> {
   return pages.sort();
 }
 
+/** How a test reaches an example: its own shape, or (the blog) behind a gateway over HTTPS. */
+const SHAPES = [
+  { example: 'blog', via: 'its published sidecar', gateway: false },
+  { example: 'blog', via: 'a gateway over HTTPS', gateway: true },
+  { example: 'mesh', via: 'its gateway over HTTPS', gateway: true },
+] as const;
+
 /**
- * Each example as a visitor sees it, in Debian's Chromium: the blog through its published sidecar,
- * the mesh through its gateway over HTTPS (a self-signed certificate, which the profile accepts).
+ * Each example as a visitor sees it, in Debian's Chromium: the blog through its published sidecar
+ * and through a gateway over HTTPS, the mesh through its gateway over HTTPS (a self-signed
+ * certificate, which the profile accepts).
  */
-describe.each(['blog', 'mesh'] as const)('the %s example in a real browser', (example) => {
+describe.each(SHAPES)('the $example example in a real browser, through $via', ({ example, gateway }) => {
   let ws: Workspace;
   let browser: Browser | undefined;
   let base: string;
   const siteDir = () => path.join(ws.dir, example === 'blog' ? 'site' : 'blog');
+  /** The example's own shape is the one its README screenshot shows. */
+  const screenshot = example === 'mesh' || !gateway;
 
   beforeAll(async () => {
     ws = await workspace(example);
     let text = (await readFile(path.join(ws.dir, 'podvoy.yaml'), 'utf8')).replace(/^name: .*$/m, `name: ${uniqueName(`br${example}`)}`);
-    if (example === 'blog') {
+    if (!gateway) {
       const port = await freePort();
       text = text.replace('publish: 8080', `publish: ${port}`);
       base = `http://127.0.0.1:${port}/`;
     } else {
       const https = await freePort();
-      text = text.replace('http: 8081', `http: ${await freePort()}`).replace('https: 8443', `https: ${https}`);
+      if (example === 'blog') {
+        text = text
+          .replace(/\n {4}sidecar:\n(?: {6}.*\n)*/, '\n')
+          .replace('services:\n', `gateway: {http: ${await freePort()}, https: ${https}, routes: [{service: web}]}\nservices:\n`);
+      } else {
+        text = text.replace('http: 8081', `http: ${await freePort()}`).replace('https: 8443', `https: ${https}`);
+      }
       base = `https://127.0.0.1:${https}/`;
     }
     await play(await ws.writeSpec(text), { roots: ws.roots });
@@ -108,7 +124,7 @@ describe.each(['blog', 'mesh'] as const)('the %s example in a real browser', (ex
     expect(atom.match(/<entry>/g)).toHaveLength(posts.length);
   });
 
-  it('shows the home page as the screenshot in the README', async () => {
+  it(screenshot ? 'shows the home page as the screenshot in the README' : 'shows the home page', async () => {
     const expectedPosts =
       example === 'mesh' ? (JSON.parse(await readFile(path.join(ws.dir, 'api/api/posts.json'), 'utf8')) as { posts: { title: string }[] }).posts : [];
     await mkdir(SCREENSHOTS, { recursive: true });
@@ -119,7 +135,7 @@ describe.each(['blog', 'mesh'] as const)('the %s example in a real browser', (ex
         expect(await page.$$eval('#posts li a', (links) => links.map((a) => a.textContent))).toEqual(expectedPosts.map((p) => p.title));
         expect(await page.textContent('#posts-status')).toBe(`${expectedPosts.length} posts from the API service.`);
       }
-      await page.screenshot({ path: path.join(SCREENSHOTS, `${example}.png`), fullPage: true });
+      if (screenshot) await page.screenshot({ path: path.join(SCREENSHOTS, `${example}.png`), fullPage: true });
     });
     expect(home.failedRequests).toEqual([]);
     expect(home.consoleErrors).toEqual([]);
