@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import type { BenchMesh } from './bench-mesh.js';
 import { cpuDuring } from './cpu.js';
 import { maxRate, type MaxRate } from './load.js';
@@ -5,17 +6,25 @@ import { median, say } from './support.js';
 
 /**
  * Compression through the gateway, side by side: one 100 KiB HTML page fetched by wrk as a
- * client that takes no encoding, gzip, or brotli. The sidecar compresses (templates/
- * sidecar-envoy.yaml.hbs), so the figures are what that costs end to end: requests/s, bytes
- * on the wire per answer, and CPU per request of each process on the path. Encodings are
- * interleaved round by round; each figure is the median of its rounds.
+ * client that takes no encoding, gzip, or brotli, which the sidecar compresses on every answer
+ * (templates/sidecar-envoy.yaml.hbs); and the same page compressed ahead of time (a .gz file
+ * beside it, which nginx sends as it is). The figures are what each costs end to end:
+ * requests/s, bytes on the wire per answer, and CPU per request of each process on the path.
+ * Variants are interleaved round by round; each figure is the median of its rounds.
  */
-
-export const ENCODINGS = { identity: undefined, gzip: 'gzip', br: 'br' } as const;
-export type Encoding = keyof typeof ENCODINGS;
 
 /** The page, as the site serves it; a long blog post, not random bytes. */
 export const PAGE = { path: '/long-read.html', bytes: 100 * 1024 } as const;
+/** The same page with a `.gz` beside it (nginx `gzip_static`). */
+const PRECOMPRESSED = '/long-read-gz.html';
+
+export const ENCODINGS = {
+  identity: { label: '(none)', accept: undefined, path: PAGE.path },
+  gzip: { label: 'gzip', accept: 'gzip', path: PAGE.path },
+  br: { label: 'br', accept: 'br', path: PAGE.path },
+  gzipFile: { label: 'gzip, from a .gz file', accept: 'gzip', path: PRECOMPRESSED },
+} as const;
+export type Encoding = keyof typeof ENCODINGS;
 
 export interface CompressionOptions {
   readonly rounds: number;
@@ -62,10 +71,15 @@ export function longRead(bytes: number): string {
 }
 
 export async function measureCompression(mesh: BenchMesh, options: CompressionOptions): Promise<CompressionResult> {
-  await mesh.ws.write({ [`site${PAGE.path}`]: longRead(PAGE.bytes) });
+  const page = longRead(PAGE.bytes);
+  await mesh.ws.write({
+    [`site${PAGE.path}`]: page,
+    [`site${PRECOMPRESSED}`]: page,
+    [`site${PRECOMPRESSED}.gz`]: gzipSync(page, { level: 9 }),
+  });
   const target = (encoding: Encoding) => {
-    const accept = ENCODINGS[encoding];
-    return { url: `${mesh.gatewayUrl}${PAGE.path}`, ...(accept ? { headers: { 'accept-encoding': accept } } : {}) };
+    const { accept, path } = ENCODINGS[encoding];
+    return { url: `${mesh.gatewayUrl}${path}`, ...(accept ? { headers: { 'accept-encoding': accept } } : {}) };
   };
   const encodings = Object.keys(ENCODINGS) as Encoding[];
   for (const encoding of encodings) await maxRate(target(encoding), 1);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { play } from '../../src/index.js';
@@ -34,6 +34,7 @@ const EXTRA = {
   folder: { dir: 'posts/2026', url: '/posts/2026' },
   spaceFolder: { dir: 'über uns', url: '/%C3%BCber%20uns' },
   page: { file: 'page-100k.html', url: '/page-100k.html' },
+  precompressed: { file: 'pre-100k.html', url: '/pre-100k.html' },
   big: { file: 'big.bin', url: '/big.bin' },
   asset: { file: 'assets/app.css', url: '/assets/app.css' },
 } as const;
@@ -60,6 +61,8 @@ async function addFiles(siteDir: string): Promise<{ big: string }> {
   await write(`${EXTRA.folder.dir}/index.html`, '<!doctype html><title>2026</title><p>Posts of 2026</p>\n');
   await write(`${EXTRA.spaceFolder.dir}/index.html`, '<!doctype html><title>Über uns</title><p>Wir</p>\n');
   await write(EXTRA.page.file, pageOf100KiB());
+  await write(EXTRA.precompressed.file, pageOf100KiB());
+  await write(`${EXTRA.precompressed.file}.gz`, gzipSync(pageOf100KiB(), { level: 9 }));
   await write(EXTRA.asset.file, 'body { color: black; }\n');
   const big = randomBytes(BIG_BYTES);
   await write(EXTRA.big.file, big);
@@ -184,6 +187,18 @@ describe.each(['blog', 'mesh'] as const)('a site served by the %s example', (exa
       expect(header(res, 'vary')?.toLowerCase()).toContain('accept-encoding');
       expect(header(res, 'etag')).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
       expect(res.body).toEqual(await file(EXTRA.page.file));
+    });
+
+    it('sends a file compressed ahead of time as it is, and brotli still from the sidecar', async () => {
+      const gz = await file(`${EXTRA.precompressed.file}.gz`);
+      const res = await send(url(EXTRA.precompressed.url), { 'accept-encoding': 'gzip' });
+      expect(header(res, 'content-encoding')).toBe('gzip');
+      expect(header(res, 'content-length')).toBe(String(gz.length));
+      expect(header(res, 'vary')).toBe('Accept-Encoding');
+      expect(res.body).toEqual(gz);
+      const br = await send(url(EXTRA.precompressed.url), { 'accept-encoding': 'br' });
+      expect(header(br, 'content-encoding')).toBe('br');
+      expect(brotliDecompressSync(br.body)).toEqual(await file(EXTRA.precompressed.file));
     });
 
     it('does not compress images', async () => {
