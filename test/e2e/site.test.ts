@@ -317,8 +317,11 @@ describe.each(['blog', 'mesh'] as const)('a site served by the %s example', (exa
   });
 });
 
-/** The third way in: a gateway with plain HTTP only, whose routes pass nginx's redirects on as they are. */
-describe('a site behind a gateway on plain HTTP', () => {
+/**
+ * The third way in: a gateway with plain HTTP only, whose routes pass nginx's redirects on as
+ * they are; its site removes trailing slashes.
+ */
+describe('a site that removes trailing slashes, behind a gateway on plain HTTP', () => {
   let ws: Workspace;
   let base: string;
 
@@ -334,21 +337,30 @@ describe('a site behind a gateway on plain HTTP', () => {
       'services:',
       '  blog:',
       '    static: ./blog',
-      '    site: {notFound: 404.html}',
+      '    site: {notFound: 404.html, trailingSlash: remove}',
       '',
     ].join('\n');
     await play(await ws.writeSpec(spec), { roots: ws.roots });
   });
   afterAll(async () => ws?.cleanup());
 
-  it.each(['127.0.0.1', 'localhost'])('redirects a folder without its slash on %s, keeping the address', async (host) => {
-    const from = new URL(EXTRA.folder.url, base.replace('127.0.0.1', host)).toString();
+  it.each(['127.0.0.1', 'localhost'])('redirects a path with a trailing slash on %s, keeping the address', async (host) => {
+    const from = new URL(`${EXTRA.folder.url}/?page=2`, base.replace('127.0.0.1', host)).toString();
     const res = await send(from);
     expect(res.status).toBe(301);
-    expect(header(res, 'location')).toBe(`${EXTRA.folder.url}/`);
-    expect(new URL(header(res, 'location')!, from).toString()).toBe(`${from}/`);
+    expect(header(res, 'location')).toBe(`${EXTRA.folder.url}?page=2`);
+    expect(new URL(header(res, 'location')!, from).toString()).toBe(from.replace('/?', '?'));
     expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['strict-transport-security']).toBeUndefined();
+    const page = await send(new URL(header(res, 'location')!, from).toString());
+    expect(page.status).toBe(200);
+    expect(page.body.toString()).toBe('<!doctype html><title>2026</title>\n');
+  });
+
+  it.each(['/%5Cevil.example/', '/%09/evil.example/'])('does not turn %s into a redirect to another site', async (p) => {
+    const res = await send(new URL(p, base).toString());
+    expect(res.status).not.toBe(301);
+    expect(header(res, 'location')).toBeUndefined();
   });
 
   it('compresses through the gateway and answers 404 with the site’s page', async () => {

@@ -63,7 +63,7 @@ describe('a site in the rendered pod', () => {
       'services:',
       '  web:',
       '    static: ./site',
-      `    site: {csp: ${JSON.stringify(csp)}, cache: [{suffix: .tar.gz, control: "public, max-age=60"}], notFound: e/404.html}`,
+      `    site: {csp: ${JSON.stringify(csp)}, cache: [{suffix: .tar.gz, control: "public, max-age=60"}], notFound: e/404.html, trailingSlash: remove}`,
       '',
     ].join('\n');
     const spec = parseSpec(text, 'podvoy.yaml', fakeHost('/srv/blog'));
@@ -77,5 +77,8 @@ describe('a site in the rendered pod', () => {
     expect(added.map((h) => h.header)).toEqual([...SECURITY_HEADERS, { key: 'content-security-policy', value: csp }]);
     expect(pod.nginxConf).toContain('        "~[.]tar[.]gz$" "public, max-age=60";\n');
     expect(pod.nginxConf).toContain('        error_page 404 /e/404.html;\n');
+    // No redirect for a path with a backslash or a control character, which browsers read as //.
+    expect(pod.nginxConf).toContain('            rewrite "^(/[^\\x00-\\x1f\\x5c\\x7f]+)/$" $1 permanent;\n');
+    expect(pod.nginxConf).toContain('            try_files $uri $uri/index.html =404;\n');
   });
 });
