@@ -100,8 +100,17 @@ async function visitOnce(context: BrowserContext, url: string, inspect: (page: P
     const origin = new URL(page.url()).origin;
     const hrefs = await page.$$eval('a[href]', (anchors) => anchors.map((a) => (a as HTMLAnchorElement).href));
     const links = [...new Set(hrefs.map((h) => h.split('#')[0]!).filter((h) => new URL(h).origin === origin))];
-    await inspect(page);
-    return { url: page.url(), status: response?.status() ?? 0, consoleErrors, failedRequests, links };
+    const seen = { url: page.url(), status: response?.status() ?? 0, consoleErrors, failedRequests, links };
+    // A page that lost a sub-request to a network change is visited again, not inspected.
+    if (failedRequests.some((f) => f.endsWith(NETWORK_CHANGED))) return seen;
+    try {
+      await inspect(page);
+    } catch (error) {
+      // What went wrong on the way explains most failed checks of the page (a missing stylesheet...).
+      if (error instanceof Error) error.message += `\n(failed requests: ${JSON.stringify(failedRequests)}; console errors: ${JSON.stringify(consoleErrors)})`;
+      throw error;
+    }
+    return seen;
   } finally {
     await page.close();
   }
