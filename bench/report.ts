@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ENCODINGS } from './compression.js';
 import { PATHS } from './dataplane.js';
 import { playStepTotals } from './deploy.js';
 import { FIXED_LOAD, MAX_LOAD } from './load.js';
@@ -151,7 +152,34 @@ export function renderMarkdown(r: Results): string {
     ),
     '',
   );
+  if (r.compression) out.push(...compressionSection(r.compression));
   return out.join('\n');
+}
+
+export function compressionSection(c: NonNullable<Results['compression']>): string[] {
+  const labels = Object.keys(c.figures[0]?.cpuUsPerRequest ?? {});
+  const identity = c.figures.find((x) => x.encoding === 'identity');
+  return [
+    `## 6. Compression (a ${c.page.bytes / 1024} KiB HTML page through the gateway)`,
+    '',
+    `wrk as in section 1 (${c.options.maxSeconds} s), with Accept-Encoding as shown; the sidecar compresses, except the page with a .gz file beside it, which nginx sends as it is. ` +
+      `Encodings interleaved, median of ${c.options.rounds} rounds. Bytes are what wrk read per answer, headers included.`,
+    '',
+    table(
+      ['Accept-Encoding', 'max req/s', 'bytes/answer', 'x identity bytes', ...labels.map((k) => `${k} CPU µs/req`), 'path CPU µs/req', 'cores busy %', 'errors'],
+      c.figures.map((x) => [
+        ENCODINGS[x.encoding].label,
+        f(x.maxRps),
+        f(x.bytesPerRequest),
+        identity ? f(x.bytesPerRequest / identity.bytesPerRequest, 3) : 'n/a',
+        ...labels.map((k) => f(x.cpuUsPerRequest[k]!, 1)),
+        f(Object.values(x.cpuUsPerRequest).reduce((a, b) => a + b, 0), 1),
+        f(x.machineBusy * 100),
+        x.errors,
+      ]),
+    ),
+    '',
+  ];
 }
 
 /** Writes `<base>.json` and `<base>.md` to `dir`. */

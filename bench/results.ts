@@ -1,3 +1,4 @@
+import type { CompressionResult } from './compression.js';
 import type { DataPlaneResult } from './dataplane.js';
 import type { DeployResult } from './deploy.js';
 import type { Machine } from './machine.js';
@@ -29,6 +30,8 @@ export interface Goal {
 export interface Results {
   readonly machine: Machine;
   readonly dataPlane: DataPlaneResult;
+  /** A 100 KiB HTML page through the gateway, uncompressed, gzip and brotli; absent from runs before it existed. */
+  readonly compression?: CompressionResult;
   readonly memory: readonly MemoryRow[];
   /** Through the library's play, in this process. */
   readonly meshChange: MeshChangeResult;

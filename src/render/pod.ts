@@ -2,6 +2,9 @@ import { RESERVED_PORTS } from '../spec/model.js';
 import { ADMIN_SOCKET, CONTAINER_RUN_DIR, CONTAINER_TLS, CONTAINER_UID, CONTAINER_XDS_DIR } from '../mesh/layout.js';
 import { clusterName } from '../mesh/names.js';
 import type { GatewayPlan, PodPlan, RenderedPod } from '../mesh/plan.js';
+import { COMPRESSION } from './compression.js';
+import { serviceHeaders } from './edge-headers.js';
+import { nginxSite } from './site.js';
 import type { Templates } from './templates.js';
 import { GATEWAY_PORTS, XDS_FILES } from './xds.js';
 
@@ -64,6 +67,9 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     })),
     xds: XDS_IN_CONTAINER,
     probe: target.probePort === undefined ? false : { port: target.probePort },
+    responseHeaders: serviceHeaders(service),
+    compression: COMPRESSION,
+    compressors: COMPRESSION.compressors,
   });
   if (app.kind !== 'static') return { podYaml, envoyYaml };
   const ports = new Map(service.upstreams.map((u) => [u.service, u.port]));
@@ -71,6 +77,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     pod: plan.pod,
     port: app.port,
     proxy: app.proxy.map((p) => ({ prefix: p.prefix, upstream: p.upstream, port: ports.get(p.upstream) })),
+    site: nginxSite(app.site),
   });
   return { podYaml, envoyYaml, nginxConf };
 }

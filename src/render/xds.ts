@@ -5,6 +5,7 @@ import path from 'node:path';
 import { CONTAINER_TLS, CONTAINER_XDS_DIR, xdsDir, type StateRoots } from '../mesh/layout.js';
 import { GATEWAY, clusterName } from '../mesh/names.js';
 import type { MeshFile, Registry } from '../mesh/registry.js';
+import { SECURITY_HEADERS } from './edge-headers.js';
 
 /**
  * The mesh's xDS resources, rendered as the files Envoy's filesystem subscriptions watch.
@@ -141,18 +142,20 @@ export function renderGatewayRoutes(gateway: Gateway): XdsFile {
       .map((r) => ({ match: { prefix: r.prefix }, route: routeAction(r) })),
   }));
   const hsts = gateway.https && gateway.hsts;
+  // The edge adds the security headers to every answer, its own included, unless the service
+  // behind it already set them (its sidecar does, with the service's CSP).
+  const security = SECURITY_HEADERS.map((h) => ({ header: h, append_action: 'ADD_IF_ABSENT' }));
   return discoveryResponse([
     {
       '@type': TYPES.routes,
       name: 'gateway',
       virtual_hosts: virtualHosts,
-      ...(hsts
-        ? {
-            response_headers_to_add: [
-              { header: { key: 'strict-transport-security', value: 'max-age=31536000' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
-            ],
-          }
-        : {}),
+      response_headers_to_add: [
+        ...(hsts
+          ? [{ header: { key: 'strict-transport-security', value: 'max-age=31536000' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }]
+          : []),
+        ...security,
+      ],
     },
   ]);
 }

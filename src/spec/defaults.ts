@@ -55,7 +55,7 @@ function service(s: RawService): Service {
     health: s.health ?? DEFAULTS.health,
     app:
       app.kind === 'static'
-        ? { kind: 'static', root: app.root, port: app.port ?? DEFAULTS.staticPort, proxy: app.proxy ?? [] }
+        ? { kind: 'static', root: app.root, port: app.port ?? DEFAULTS.staticPort, proxy: app.proxy ?? [], ...(app.site && { site: app.site }) }
         : { kind: 'image', image: app.image, port: app.port, env: app.env ?? {} },
   };
 }

@@ -38,6 +38,8 @@
  *     proxy: {/api/: api}      # optional, static only; path prefixes (as in routes) nginx forwards to an upstream
  *     health: /                # optional, default "/"; the path checked for health; like a prefix, plus ? = &
  *     replicas: 2              # optional, 1-20, default 1: pods of the service; more than one cannot publish
+ *     site: {notFound: 404.html}  # optional, static only: index names, 404 page, trailing slashes,
+ *                              #   caching and CSP; see site.ts
  *     sidecar:                 # optional
  *       port: 10000            # Envoy's inbound port inside the pod, 1024-65535; default 10000
  *       publish: 8080          # optional host port on 127.0.0.1, or "IP:PORT" such as "0.0.0.0:8080"

@@ -2,7 +2,7 @@
  * What validation produces: the spec's values as written, checked, with every optional key still
  * optional. {@link applyDefaults} (defaults.ts) turns it into the complete {@link Spec}.
  */
-import type { ImageOverrides, KubernetesOptions, Publish, Route, Upstream } from './model.js';
+import type { ImageOverrides, KubernetesOptions, Publish, Route, Site, Upstream } from './model.js';
 
 export interface RawSpec {
   readonly name: string;
@@ -49,6 +49,7 @@ export interface RawStaticApp {
   readonly root: string;
   readonly port?: number;
   readonly proxy?: readonly { readonly prefix: string; readonly upstream: string }[];
+  readonly site?: Site;
 }
 
 export interface RawImageApp {

@@ -7,8 +7,9 @@ import { DEFAULTS, RESERVED_PORTS, type Upstream } from './model.js';
 import { describe, shown, type Entry } from './positions.js';
 import type { RawService, RawStaticApp } from './raw.js';
 import { readSidecar } from './sidecar.js';
+import { readSite } from './site.js';
 
-export const SERVICE_KEYS = ['static', 'image', 'port', 'env', 'sidecar', 'upstreams', 'proxy', 'health', 'replicas'] as const;
+export const SERVICE_KEYS = ['static', 'image', 'port', 'env', 'sidecar', 'upstreams', 'proxy', 'health', 'replicas', 'site'] as const;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const REPLICAS_MAX = 20;
 
@@ -49,6 +50,7 @@ export function readService(ctx: SpecContext, e: Entry): RawService | undefined 
   // Proxy targets are checked against the upstreams only if those could be read.
   const targets = f.upstreams ? read?.map((u) => u.entry.name) : [];
   const proxy = f.static && f.proxy && readProxy(ctx, f.proxy, targets);
+  const site = f.site && readSite(ctx.problems, f.site, root || undefined, ctx.host, Boolean(f.static));
   const health = f.health && ctx.urlPath(f.health.at, f.health.path, ctx.string(f.health), 'health');
   const sidecar = readSidecar(ctx, f.sidecar);
   checkPodPorts(ctx, f, port, sidecar.fields.port, sidecar.port, upstreams);
@@ -79,8 +81,8 @@ export function readService(ctx: SpecContext, e: Entry): RawService | undefined 
     ...(f.upstreams && { upstreams: upstreams.flatMap(({ service, port: p }): Upstream[] => (p === undefined ? [] : [{ service, port: p }])) }),
     ...(health !== undefined && { health }),
   };
-  if (root !== undefined && (!f.proxy || proxy !== undefined)) {
-    const app: RawStaticApp = { kind: 'static', root, ...(port !== undefined && { port }), ...(proxy && { proxy }) };
+  if (root !== undefined && (!f.proxy || proxy !== undefined) && (!f.site || site !== undefined)) {
+    const app: RawStaticApp = { kind: 'static', root, ...(port !== undefined && { port }), ...(proxy && { proxy }), ...(site && { site }) };
     return { ...common, app };
   }
   if (image !== undefined && port !== undefined) return { ...common, app: { kind: 'image', image, port, ...(env && { env }) } };
