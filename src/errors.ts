@@ -124,3 +124,6 @@ export class PodNotReadyError extends PodvoyError {
 
 /** A command names a spec that has nothing deployed, or a container the pod does not have. */
 export class NotDeployedError extends PodvoyError {}
+
+/** The mesh's certificates cannot be made, read or applied; the message says what to fix. */
+export class CertificateError extends PodvoyError {}

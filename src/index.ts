@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { specStateDir, type StateRoots } from './mesh/layout.js';
+import { planMeshTls } from './mesh/identity.js';
 import { planGateway, planService } from './mesh/plan.js';
 import { withPods, type Registry } from './mesh/registry.js';
 import { renderGateway, renderPod } from './render/pod.js';
@@ -69,6 +70,7 @@ async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<P
     services,
     ...(gatewayPlan ? { gateway: { plan: gatewayPlan, rendered: renderGateway(templates, gatewayPlan) } } : {}),
     ...(hasMesh ? { renderMesh: (registry: Registry) => renderMeshFiles(spec, registry, roots) } : {}),
+    ...(spec.mtls ? { meshTls: planMeshTls(spec)! } : {}),
   };
 }
 
@@ -76,7 +78,10 @@ async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<P
 export async function play(file: string, options: CommonOptions & ReadinessOptions = {}): Promise<PlayResult> {
   const spec = await loadSpec(file);
   const roots = options.roots ?? defaultRoots();
-  return playPods(await planSpec(spec, roots, true), { ...options, roots });
+  const mesh = spec.gateway !== undefined || spec.services.some((s) => s.upstreams.length > 0);
+  if (mesh && !spec.mtls) options.onProgress?.('mTLS is off (mtls: false): the mesh\'s Envoys talk plain HTTP to each other');
+  const result = await playPods(await planSpec(spec, roots, true), { ...options, roots });
+  return mesh ? { ...result, mtls: spec.mtls ? 'on' : 'off' } : result;
 }
 
 /**

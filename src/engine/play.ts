@@ -22,6 +22,8 @@ import { listPods, removePods, type DeployedPod } from './pods.js';
 import { assertPortFree } from './ports.js';
 import { targetOfDeployed, targetOfGateway, targetOfPlan, waitUntilReady, type ReadinessOptions } from './readiness.js';
 import { prepareTls } from './tls.js';
+import { ensureMeshCertificates, listMeshCertificates, type CertificatesResult } from './pki/index.js';
+import type { MeshTlsPlan } from '../mesh/identity.js';
 
 /** Seconds a stopping container gets between SIGTERM and SIGKILL; nginx and Envoy need less. */
 export const STOP_SECONDS = 5;
@@ -59,6 +61,8 @@ export interface PlayInput {
   readonly gateway?: PlannedGateway;
   /** Renders the mesh directory for a registry; absent when no Envoy of the spec watches one. */
   readonly renderMesh?: (registry: Registry) => MeshFile[];
+  /** The mesh's identities, when it has mTLS; made or renewed before any pod starts. */
+  readonly meshTls?: MeshTlsPlan;
 }
 
 export type ServiceOutcome = 'unchanged' | 'started' | 'created' | 'replaced';
@@ -70,6 +74,10 @@ export interface PlayResult {
   readonly removed: readonly string[];
   /** Mesh files this play changed (routes, weights, endpoints), each applied by every Envoy watching it. */
   readonly meshChanges: readonly string[];
+  /** With mTLS: the mesh's certificates after this play, and which it renewed. */
+  readonly certificates?: CertificatesResult;
+  /** In a mesh: whether its hops are mutual TLS (`on`) or plain HTTP (`off`, the spec says `mtls: false`). */
+  readonly mtls?: 'on' | 'off';
 }
 
 /** A pod this play starts, whichever kind. */
@@ -81,6 +89,8 @@ interface Start {
   readonly envoyImage: string;
   /** The pod's mesh directory, which its Envoy (and so its validation) reads at start. */
   readonly xdsDir?: string;
+  /** The pod's identity directory (mTLS), which its Envoy's SDS files are in. */
+  readonly meshTlsDir?: string;
   /** Pods of the same service that the new pod replaces. */
   readonly olds: readonly DeployedPod[];
   /** Host ports' URL, when published. */
@@ -131,6 +141,7 @@ async function playLocked(input: PlayInput, options: PlayOptions): Promise<PlayR
       rendered,
       envoyImage: plan.images.envoy,
       ...(plan.xdsDir ? { xdsDir: plan.xdsDir } : {}),
+      ...(plan.meshTls ? { meshTlsDir: plan.meshTls.dir } : {}),
       olds: retiring.filter((pod) => pod.service === plan.service.name),
       ...(plan.url ? { url: plan.url } : {}),
       publishes: plan.service.sidecar.publish ? [{ ...plan.service.sidecar.publish, where: `services.${plan.service.name}.sidecar.publish` }] : [],
@@ -179,6 +190,7 @@ async function playLocked(input: PlayInput, options: PlayOptions): Promise<PlayR
   }
   const tls = input.gateway?.plan.tls;
   if (tls) await prepareTls(tls, CONTAINER_UID);
+  const certificates = input.meshTls && (await ensureMeshCertificates(input.meshTls, { roots, onProgress: progress, timeoutMs: options.timeoutMs ?? 30_000 }));
   const snapshot = await snapshotMeshFiles(input.renderMesh?.({}) ?? []);
   // New Envoys need their mesh files to exist; changes to existing files wait until the new pods
   // are registered, so that no route points at a service before it has a pod.
@@ -277,7 +289,14 @@ async function playLocked(input: PlayInput, options: PlayOptions): Promise<PlayR
     await removePods(retired.map((p) => p.name), STOP_SECONDS);
     for (const pod of retired) await removePodFiles(podPaths(roots, specName, pod.name));
   }
-  return { spec: specName, services: outcomes, removed: stale.map((p) => p.name), meshChanges: [...meshChanges].sort() };
+  return {
+    spec: specName,
+    services: outcomes,
+    removed: stale.map((p) => p.name),
+    meshChanges: [...meshChanges].sort(),
+    // Listed again: the Envoys serving each certificate are the pods that run now.
+    ...(certificates ? { certificates: { ...(await listMeshCertificates(specName, { roots })), renewed: certificates.renewed } } : {}),
+  };
 }
 
 function planGatewayStart(
@@ -297,6 +316,7 @@ function planGatewayStart(
     rendered,
     envoyImage: plan.image,
     xdsDir: plan.xdsDir,
+    ...(plan.meshTlsDir ? { meshTlsDir: plan.meshTlsDir } : {}),
     olds: retiring.filter((pod) => pod.service === GATEWAY),
     url: plan.url,
     publishes: [
@@ -316,7 +336,7 @@ async function writePodFiles(start: Start, progress: (line: string) => void): Pr
   if (rendered.nginxConf !== undefined) await writeFileAtomic(paths.nginxConf, rendered.nginxConf);
   await writeFileAtomic(paths.podYaml, rendered.podYaml);
   progress(`checking ${paths.envoyConf} with envoy --mode validate`);
-  const result = await podmanRaw(envoyValidateArgs(start.envoyImage, paths.envoyConf, start.xdsDir));
+  const result = await podmanRaw(envoyValidateArgs(start.envoyImage, paths.envoyConf, start.xdsDir, start.meshTlsDir));
   if (result.exitCode !== 0) {
     await removePodFiles(paths);
     throw new EnvoyConfigError(paths.envoyConf, `${result.stdout}\n${result.stderr}`);

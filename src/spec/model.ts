@@ -15,6 +15,16 @@ export interface Spec {
   readonly services: readonly Service[];
   /** The front proxy of a mesh; a spec without one plays each service on its own. */
   readonly gateway?: Gateway;
+  /** Mutual TLS between the mesh's Envoys: on by default in a mesh, absent with `mtls: false` or without a mesh. */
+  readonly mtls?: MeshTls;
+}
+
+/** The mesh's identities: a CA, and a certificate per Envoy with a SPIFFE ID. */
+export interface MeshTls {
+  /** The user's own CA (absolute PEM paths); unset: podvoy makes one per deployment. */
+  readonly ca?: { readonly cert: string; readonly key: string };
+  /** How long a service certificate is valid; it is renewed past half of it. @default 86400000 (24 h) */
+  readonly lifetimeMs: number;
 }
 
 /** A gateway Envoy in front of the mesh: host ports, TLS and routes to services. */
@@ -69,6 +79,12 @@ export interface Service {
   readonly health: string;
   /** Identical pods of the service, each with its sidecar, behind the same cluster. @default 1 */
   readonly replicas: number;
+  /**
+   * Who may call the service through its sidecar (`gateway` or service names), checked on the
+   * caller's certificate. Unset: every member of the mesh.
+   * @example ["gateway", "blog"]
+   */
+  readonly allow?: readonly string[];
 }
 
 /** A directory served by nginx, mounted read-only. */
@@ -117,4 +133,5 @@ export const DEFAULTS = {
   routeTimeoutMs: 15_000,
   routeRetries: 2,
   maxConnections: 10_000,
+  certificateLifetimeMs: 24 * 3_600_000,
 } as const;

@@ -24,6 +24,7 @@
  *     split: {blog: 90, canary: 10}  # services and integer weights 0-1000, relative to each other, not all 0
  *     timeout: 15s             # optional, default 15s; an integer and a unit (ms, s, m), from 1ms to 10m
  *     retries: 2               # optional, default 2; 0-10
+ * mtls: false                  # optional; see spec/mtls.ts: mTLS on every hop of a mesh (default), a CA, lifetimes
  * services:                    # required, at least one; each key is a service name (DNS label, <= 20 characters)
  *   web:
  *     static: ./site           # a directory inside the spec's folder, relative to it; or else:
@@ -35,6 +36,7 @@
  *     proxy: {/api/: api}      # optional, static only; path prefixes (as in routes) nginx forwards to an upstream
  *     health: /                # optional, default "/"; the path checked for health; like a prefix, plus ? = &
  *     replicas: 2              # optional, 1-20, default 1: pods of the service; more than one cannot publish
+ *     allow: [gateway, blog]   # optional, mesh with mTLS only; who may call the service (default every member)
  *     sidecar:                 # optional
  *       port: 10000            # Envoy's inbound port inside the pod, 1024-65535; default 10000
  *       publish: 8080          # optional host port on 127.0.0.1, or "IP:PORT" such as "0.0.0.0:8080"
@@ -57,6 +59,7 @@ import {
   type StaticApp,
   type Upstream,
 } from './model.js';
+import { MeshSecurityReader } from './mtls.js';
 import { describe, Problems, shown, type Entry, type Fields } from './positions.js';
 
 /** What parsing needs from the file system, so that parsing itself stays pure. */
@@ -117,12 +120,12 @@ const SERVICES_MAX = 100;
 const ROUTES_MAX = 200;
 
 const KEYS = {
-  top: ['name', 'images', 'gateway', 'services'],
+  top: ['name', 'images', 'gateway', 'mtls', 'services'],
   images: ['nginx', 'envoy'],
   gateway: ['http', 'https', 'tls', 'hsts', 'maxConnections', 'routes'],
   tls: ['cert', 'key'],
   route: ['prefix', 'host', 'service', 'split', 'timeout', 'retries'],
-  service: ['static', 'image', 'port', 'env', 'sidecar', 'upstreams', 'proxy', 'health', 'replicas'],
+  service: ['static', 'image', 'port', 'env', 'sidecar', 'upstreams', 'proxy', 'health', 'replicas', 'allow'],
   sidecar: ['port', 'publish'],
 } as const;
 
@@ -196,11 +199,14 @@ class SpecReader {
   private readonly claims: Claim[] = [];
   /** Names of the spec's services, once known; references to services are checked against them. */
   private serviceNames: readonly string[] | undefined;
+  private readonly security: MeshSecurityReader;
 
   constructor(
     private readonly problems: Problems,
     private readonly host: SpecHost,
-  ) {}
+  ) {
+    this.security = new MeshSecurityReader(problems, (e) => this.inSpecDir(e, 'file'));
+  }
 
   spec(root: YAMLMap): Spec | undefined {
     const fields = this.problems.entries(root, '', KEYS.top);
@@ -234,6 +240,7 @@ class SpecReader {
       }
     }
     this.claimHostPorts();
+    const mtls = this.security.mtls(top.mtls, { gateway: top.gateway !== undefined, upstreams: services.some((s) => (s?.upstreams.length ?? 0) > 0) });
 
     if (name === undefined || !entries?.length || this.problems.count > 0) return undefined;
     return {
@@ -243,6 +250,7 @@ class SpecReader {
       images: images ?? {},
       services: services.filter((s): s is Service => s !== undefined),
       ...(gateway && { gateway }),
+      ...(mtls && { mtls }),
     };
   }
 
@@ -433,6 +441,7 @@ class SpecReader {
       if (clash) this.fail(u.entry.at, u.entry.path, `Port ${u.port} is also ${clash}. Pick another port for this upstream.`);
     });
     if (publish && sidecar.publish) this.claims.push({ publish, entry: sidecar.publish });
+    const allow = f.allow && this.security.allow(f.allow, e.name, this.serviceNames);
     const replicas = f.replicas ? this.bounded(f.replicas, 'a number of replicas', 1, REPLICAS_MAX) : 1;
     if (f.replicas && replicas !== undefined && replicas > 1 && sidecar.publish) {
       this.fail(
@@ -449,6 +458,7 @@ class SpecReader {
       sidecar: { port: sidecarPort, ...(publish && { publish }) },
       upstreams: upstreams.flatMap(({ service, port }): Upstream[] => (port === undefined ? [] : [{ service, port }])),
       health,
+      ...(allow && { allow }),
     };
     if (root !== undefined && proxy !== undefined) {
       const app: StaticApp = { kind: 'static', root, port: appPort, proxy };

@@ -7,4 +7,9 @@ export async function run(spec: string, opts: { timeout: number }): Promise<void
     process.stdout.write(`${result.spec}/${s.service}: ${s.url ?? `pod ${s.pod} (not published)`} (${s.outcome})\n`);
   }
   for (const pod of result.removed) process.stdout.write(`removed ${pod}\n`);
+  if (result.mtls === 'off') process.stdout.write('mTLS: off (mtls: false in the spec): traffic between the mesh\'s Envoys is plain HTTP\n');
+  if (result.certificates) {
+    const renewed = result.certificates.renewed.length ? `; issued ${result.certificates.renewed.join(', ')}` : '';
+    process.stdout.write(`mTLS: on, every hop; CA ${result.certificates.ca.fingerprint.slice(0, 23)} (${result.certificates.ca.source})${renewed}\n`);
+  }
 }
