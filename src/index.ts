@@ -21,6 +21,7 @@ import { playPods, type PlannedPod, type PlayInput, type PlayResult } from './en
 import { listPods, type DeployedPod } from './engine/pods.js';
 import { readStatus, type DeploymentStatus } from './engine/status.js';
 import { writeSystemdUnits, type SystemdUnits } from './engine/systemd.js';
+import { listMeshCertificates, renewMeshCertificates, rotateMeshCa, type CertificatesResult } from './engine/pki/index.js';
 import type { ReadinessOptions } from './engine/readiness.js';
 
 export * from './errors.js';
@@ -35,6 +36,7 @@ export type { Check } from './engine/doctor.js';
 export type { SystemdUnits } from './engine/systemd.js';
 export type { BuiltImage } from './engine/images.js';
 export type { LogsOptions } from './engine/logs.js';
+export type { CertificatesResult, CertificateInfo } from './engine/pki/index.js';
 export { loadSpec };
 
 export interface CommonOptions {
@@ -99,6 +101,33 @@ export async function down(fileOrName: string, options: CommonOptions & { servic
 /** What every Envoy of a deployment reports: endpoints, their health, traffic, mesh file versions. */
 export async function status(fileOrName: string, options: CommonOptions = {}): Promise<DeploymentStatus> {
   return readStatus(await specNameOf(fileOrName), options.roots ?? defaultRoots());
+}
+
+/** The mesh's certificates: each identity, its SPIFFE ID, its expiry and the Envoys serving it. */
+export async function certificates(fileOrName: string, options: CommonOptions = {}): Promise<CertificatesResult> {
+  return listMeshCertificates(await specNameOf(fileOrName), { roots: options.roots ?? defaultRoots() });
+}
+
+/**
+ * Renews the mesh's certificates past half their life (all of them with `force`), in place:
+ * each Envoy picks up its new certificate from its watched directory, without a restart.
+ */
+export async function renewCertificates(fileOrName: string, options: CommonOptions & ReadinessOptions & { force?: boolean } = {}): Promise<CertificatesResult> {
+  return renewMeshCertificates(await specNameOf(fileOrName), {
+    roots: options.roots ?? defaultRoots(),
+    ...(options.force ? { force: true } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
+}
+
+/** Replaces the CA podvoy made: the new root is trusted beside the old until every certificate is reissued. */
+export async function rotateCa(fileOrName: string, options: CommonOptions & ReadinessOptions = {}): Promise<CertificatesResult> {
+  return rotateMeshCa(await specNameOf(fileOrName), {
+    roots: options.roots ?? defaultRoots(),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
 }
 
 /** The pods podvoy runs. */

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { NotDeployedError } from '../errors.js';
 import { CONTAINER_UID, podPaths, type StateRoots } from '../mesh/layout.js';
-import { ensureDir, writeFileAtomic } from './files.js';
+import { renderCertsRenewUnits } from '../render/systemd-certs.js';
+import { PACKAGE_ROOT, ensureDir, writeFileAtomic } from './files.js';
+import { hasMeshCertificates } from './pki/index.js';
 import { podman } from './podman.js';
 import { generateSystemdArgs } from './podman-args.js';
 import { listPods } from './pods.js';
@@ -12,6 +14,8 @@ export interface SystemdUnits {
   readonly podUnits: readonly string[];
   /** Every file written: podman's units and podvoy's tmpfiles.d snippet. */
   readonly files: readonly string[];
+  /** With mTLS: the timer (to enable) that renews the mesh's certificates every hour. */
+  readonly timer?: string;
 }
 
 /**
@@ -40,5 +44,18 @@ export async function writeSystemdUnits(specName: string, roots: StateRoots, out
   const tmpfiles = path.join(outDir, `podvoy-${specName}.conf`);
   await writeFileAtomic(tmpfiles, `# The run directories of ${specName}'s pods, made at boot (systemd-tmpfiles).\n${lines.join('\n')}\n`);
   files.push(tmpfiles);
-  return { dir: outDir, podUnits: pods.map((p) => `pod-${p.name}.service`), files };
+  let timer: string | undefined;
+  if (await hasMeshCertificates(specName, roots)) {
+    const units = renderCertsRenewUnits({
+      specName,
+      podvoy: [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'podvoy.js')],
+      env: { PODVOY_STATE_DIR: roots.stateDir, PODVOY_RUN_DIR: roots.runDir },
+    });
+    for (const unit of [units.service, units.timer]) {
+      await writeFileAtomic(path.join(outDir, unit.name), unit.text);
+      files.push(path.join(outDir, unit.name));
+    }
+    timer = units.timer.name;
+  }
+  return { dir: outDir, podUnits: pods.map((p) => `pod-${p.name}.service`), files, ...(timer ? { timer } : {}) };
 }

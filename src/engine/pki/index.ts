@@ -102,6 +102,11 @@ export async function renewMeshCertificates(specName: string, options: PkiOption
   });
 }
 
+/** Whether a deployment was played with mTLS, so that it has certificates to renew. */
+export async function hasMeshCertificates(specName: string, roots: StateRoots): Promise<boolean> {
+  return (await new PkiStore(roots, specName).readState()) !== undefined;
+}
+
 /** Lists each identity's certificate and the Envoys that serve it; changes nothing. */
 export async function listMeshCertificates(specName: string, options: Pick<PkiOptions, 'roots'>): Promise<CertificatesResult> {
   const { store, state } = await stored(specName, options.roots);
