@@ -1,4 +1,5 @@
 import { playStepTotals } from './deploy.js';
+import { MTLS_GOALS, type MtlsResult } from './mtls.js';
 import type { Goal, Results } from './results.js';
 
 /**
@@ -48,6 +49,8 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
         `rate), so most of the added time is spent waiting between processes and threads in each hop rather than computing`),
     );
   }
+
+  goals.push(...judgeMtls(r.mtls));
 
   const d = r.deploy;
   const steps = Object.entries(playStepTotals(d.rounds[0]!)).sort((a, b) => b[1] - a[1]);
@@ -112,6 +115,24 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
           `on the line through ${points[0]!.services} and ${points[1]!.services} (25% slack)`),
       );
     }
+  }
+  return goals;
+}
+
+/** mTLS on the gateway -> sidecar hop: at most 15 % fewer requests/s, at most +0.5 ms p99 at the fixed rate. */
+export function judgeMtls(m: MtlsResult): Goal[] {
+  const goals: Goal[] = [];
+  for (const size of [...new Set(m.figures.map((f) => f.size))]) {
+    const plain = m.figures.find((f) => f.size === size && !f.mtls)!;
+    const on = m.figures.find((f) => f.size === size && f.mtls)!;
+    goals.push(
+      goal(`${size}: mTLS costs at most ${(100 - MTLS_GOALS.minRpsRatio * 100).toFixed(0)}% of gateway + sidecar's max requests/s`, on.rpsRatio >= MTLS_GOALS.minRpsRatio, () =>
+        `${((MTLS_GOALS.minRpsRatio - on.rpsRatio) * 100).toFixed(1)} points: ${on.maxRps.toFixed(0)} req/s with mTLS against ${plain.maxRps.toFixed(0)} without (${x(on.rpsRatio)})`),
+    );
+    goals.push(
+      goal(`${size}: mTLS adds at most ${MTLS_GOALS.maxAddedP99Ms} ms p99 at ${m.options.rate} requests/s`, on.addedP99Ms <= MTLS_GOALS.maxAddedP99Ms, () =>
+        `${ms(on.addedP99Ms - MTLS_GOALS.maxAddedP99Ms)}: p99 ${ms(on.p99Ms)} with mTLS against ${ms(plain.p99Ms)} without (p50 ${ms(on.p50Ms)} against ${ms(plain.p50Ms)})`),
+    );
   }
   return goals;
 }
