@@ -224,10 +224,16 @@ async function applyCertificates(store: PkiStore, plan: MeshTlsPlan, envoys: rea
   }
 }
 
-/** Waits until each Envoy runs the secret's version; a refused file fails at once. */
+/**
+ * Waits until each Envoy runs the secret's version; a refused file fails at once. An Envoy that
+ * has no such secret at all runs a config without mTLS (a pod that this play replaces because
+ * mTLS was just turned on): there is nothing for it to load.
+ */
 async function waitForSecret(envoys: readonly RunningEnvoy[], secret: string, version: string, options: PkiOptions): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   for (const envoy of envoys) {
+    const subscribed = await secretVersions(envoy.socket).then((v) => secret in v, () => true);
+    if (!subscribed) continue;
     const rejected = new RegExp(`^sds\\.${secret}\\.update_rejected$`);
     const before = await sumStats(envoy.socket, rejected).catch(() => 0);
     const started = Date.now();
