@@ -284,3 +284,61 @@ describe('a mesh with mtls: false', () => {
     expect(plain).toMatchObject({ code: 0, stdout: '200' });
   });
 });
+
+describe('a mesh with its own CA', () => {
+  let ws: Workspace;
+  afterAll(async () => ws.cleanup());
+
+  it('signs with the spec CA, and rotates to another one under load when the spec names it: 0 failed requests', async () => {
+    ws = await workspace('mesh');
+    const name = uniqueName('mc');
+    const http = await freePort();
+    await mkdir(path.join(ws.dir, 'ca'));
+    const makeCa = async (cn: string) => {
+      const [cert, key] = [path.join(ws.dir, 'ca', `${cn}.pem`), path.join(ws.dir, 'ca', `${cn}-key.pem`)];
+      await exec('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${cn}`, '-days', '30',
+        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign', '-keyout', key, '-out', cert,
+      ]);
+      return { cert: await readFile(cert, 'utf8'), key: await readFile(key, 'utf8') };
+    };
+    const use = async (ca: { cert: string; key: string }) => {
+      await writeFile(path.join(ws.dir, 'ca', 'ca.pem'), ca.cert);
+      await writeFile(path.join(ws.dir, 'ca', 'ca-key.pem'), ca.key, { mode: 0o600 });
+    };
+    const [first, second] = [await makeCa('own-one'), await makeCa('own-two')];
+    await use(first);
+    const file = await ws.writeSpec(
+      [
+        `name: ${name}`,
+        'mtls: {ca: {cert: ./ca/ca.pem, key: ./ca/ca-key.pem}, lifetime: 2h}',
+        'gateway:',
+        `  http: ${http}`,
+        '  routes: [{service: blog}]',
+        'services:',
+        '  blog: {static: ./blog}',
+        '',
+      ].join('\n'),
+    );
+    const played = await play(file, { roots: ws.roots });
+    expect(played.certificates!.ca).toMatchObject({ source: 'user', fingerprint: new X509Certificate(first.cert).fingerprint256 });
+    const leaf = new X509Certificate(await readFile((await identityFiles(ws.roots, name, 'blog')).cert));
+    expect(leaf.verify(new X509Certificate(first.cert).publicKey)).toBe(true);
+    expect(Date.parse(leaf.validTo) - Date.parse(leaf.validFrom)).toBe(2 * 3_600_000 + 5 * 60_000);
+
+    await use(second);
+    const load = steadyLoad(3, gatewayGet(`http://127.0.0.1:${http}/`));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const again = await play(file, { roots: ws.roots });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const report = await load.stop();
+    expect(report.failures).toEqual([]);
+    expect(report.sent).toBeGreaterThan(20);
+    expect(again.services.map((s) => s.outcome)).toEqual(['unchanged', 'unchanged']);
+    expect(again.certificates!.ca.fingerprint).toBe(new X509Certificate(second.cert).fingerprint256);
+    expect(again.certificates!.renewed).toEqual(['gateway', 'blog', 'podvoy']);
+    await expect(readFile(path.join(caDir(ws.roots, name), 'previous.pem'))).rejects.toThrow(/ENOENT/);
+    const keyMode = (await stat(path.join(caDir(ws.roots, name), 'ca-key.pem'))).mode & 0o777;
+    expect(keyMode).toBe(0o400);
+  });
+});

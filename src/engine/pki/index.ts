@@ -9,7 +9,10 @@ import { secretVersions, sumStats } from '../envoy-admin.js';
 import { withLock } from '../lock.js';
 import { listPods } from '../pods.js';
 import { PkiStore } from './store.js';
-import { createCa, issueLeaf, leafValidity, loadCa, type KeyPair, type SigningCa } from './x509.js';
+import type { KeyPair, SigningCa } from './x509.js';
+
+/** The X.509 library loads only when a certificate is made or a CA read: every other command starts faster. */
+const x509 = () => import('./x509.js');
 
 /**
  * The mesh's certificates, kept by podvoy without a control plane: one CA per deployment (or
@@ -67,11 +70,11 @@ export async function ensureMeshCertificates(plan: MeshTlsPlan, options: PkiOpti
   const caSource = wanted ? 'user' : 'podvoy';
   if (!current) {
     options.onProgress?.(wanted ? 'installing the mesh CA from the spec' : 'making the mesh CA (ECDSA P-256)');
-    await store.replaceCa(wanted ?? (await createCa(`podvoy mesh ${plan.specName}`)), undefined);
+    await store.replaceCa(wanted ?? (await (await x509()).createCa(`podvoy mesh ${plan.specName}`)), undefined);
   } else if (wanted ? !sameCertificate(wanted.cert, current.cert) : previous?.caSource === 'user') {
     // The spec names another CA, or no longer names one: rotate to it, trusting both meanwhile.
     options.onProgress?.('rotating the mesh CA');
-    await store.replaceCa(wanted ?? (await createCa(`podvoy mesh ${plan.specName}`)), current.cert);
+    await store.replaceCa(wanted ?? (await (await x509()).createCa(`podvoy mesh ${plan.specName}`)), current.cert);
   }
   await store.writeState({ plan, caSource });
   return converge(store, plan, caSource, options);
@@ -89,7 +92,7 @@ export async function rotateMeshCa(specName: string, options: PkiOptions): Promi
     }
     const current = await store.readCa();
     options.onProgress?.('making a new mesh CA, trusted beside the current one');
-    await store.replaceCa(await createCa(`podvoy mesh ${specName}`), current?.cert);
+    await store.replaceCa(await (await x509()).createCa(`podvoy mesh ${specName}`), current?.cert);
     return converge(store, state.plan, state.caSource, { ...options, force: true });
   });
 }
@@ -124,7 +127,7 @@ async function stored(specName: string, roots: StateRoots): Promise<{ store: Pki
 
 async function readUserCa(files: { cert: string; key: string }): Promise<KeyPair> {
   const [cert, key] = await Promise.all([files.cert, files.key].map((f) => readFile(f, 'utf8')));
-  await loadCa({ cert: cert!, key: key! }, files.cert);
+  await (await x509()).loadCa({ cert: cert!, key: key! }, files.cert);
   return { cert: cert!, key: key! };
 }
 
@@ -137,7 +140,7 @@ async function converge(store: PkiStore, plan: MeshTlsPlan, caSource: 'podvoy' |
   const now = options.now ?? (() => new Date());
   const pair = await store.readCa();
   if (!pair) throw new CertificateError(`The mesh CA of ${plan.specName} is missing from ${store.caDir}. Run \`podvoy play\` on its spec to make one.`);
-  const ca = await loadCa(pair, path.join(store.caDir, 'ca.pem'));
+  const ca = await (await x509()).loadCa(pair, path.join(store.caDir, 'ca.pem'));
   const caCert = new X509Certificate(pair.cert);
   const retiring = await store.readPreviousCa();
   const envoys = await runningEnvoys(plan, options.roots);
@@ -174,6 +177,7 @@ async function converge(store: PkiStore, plan: MeshTlsPlan, caSource: 'podvoy' |
 }
 
 async function issueFor(store: PkiStore, identity: Identity, ca: SigningCa, lifetimeMs: number, now: Date): Promise<void> {
+  const { issueLeaf, leafValidity } = await x509();
   const leaf = await issueLeaf(ca, { spiffeId: identity.spiffeId, ...leafValidity(now, lifetimeMs) });
   const files = await store.writeLeaf(identity, leaf);
   // The SDS file is renamed into place after the PEM files it names: Envoy reads a complete pair.
