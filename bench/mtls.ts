@@ -1,6 +1,7 @@
 import { PAYLOADS, type BenchMesh } from './bench-mesh.js';
+import { cpuDuring } from './cpu.js';
 import { fixedRate, maxRate, type FixedRate, type MaxRate } from './load.js';
-import { median, say } from './support.js';
+import { containerPids, median, say } from './support.js';
 
 /**
  * The price of mTLS, side by side: two identical meshes (gateway -> sidecar -> nginx), one with
@@ -30,7 +31,13 @@ export interface MtlsFigures {
   readonly rpsRatio: number;
   readonly addedP50Ms: number;
   readonly addedP99Ms: number;
-  readonly maxRounds: readonly MaxRate[];
+  /**
+   * CPU µs per request at the maximum rate of the gateway Envoy, the sidecar Envoy and nginx
+   * (medians of the rounds): what the hop costs, which other work on the machine moves less
+   * than it moves requests/s.
+   */
+  readonly cpuUsPerRequest: Record<string, number>;
+  readonly maxRounds: readonly (MaxRate & { cpuUsPerRequest: Record<string, number> })[];
   readonly fixedRounds: readonly FixedRate[];
 }
 
@@ -46,7 +53,12 @@ export async function measureMtls(plain: BenchMesh, mtls: BenchMesh, options: Mt
   ];
   const sizes = Object.keys(PAYLOADS) as (keyof typeof PAYLOADS)[];
   const key = (size: string, on: boolean) => `${size}/${on}`;
-  const max = new Map<string, MaxRate[]>();
+  const max = new Map<string, (MaxRate & { cpuUsPerRequest: Record<string, number> })[]>();
+  const processesOf = async (mesh: BenchMesh) => {
+    const pids = await containerPids(mesh.name);
+    return { gateway: pids[`${mesh.pods.gateway}-envoy`]!, sidecar: pids[`${mesh.pods.site}-envoy`]!, nginx: pids[`${mesh.pods.site}-nginx`]! };
+  };
+  const processes = new Map(await Promise.all(meshes.map(async (m) => [m.mtls, await processesOf(m.mesh)] as const)));
   const fixed = new Map<string, FixedRate[]>();
   // Connections and TLS sessions warm up once, unmeasured.
   for (const size of sizes) for (const m of meshes) await maxRate({ url: `${m.mesh.gatewayUrl}${PAYLOADS[size]}` }, 1);
@@ -54,7 +66,9 @@ export async function measureMtls(plain: BenchMesh, mtls: BenchMesh, options: Mt
     for (const size of sizes) {
       for (const m of meshes) {
         say(`mTLS round ${round}/${options.rounds}: ${size} ${m.mtls ? 'with' : 'without'} mTLS, maximum rate`);
-        max.set(key(size, m.mtls), [...(max.get(key(size, m.mtls)) ?? []), await maxRate({ url: `${m.mesh.gatewayUrl}${PAYLOADS[size]}` }, options.maxSeconds)]);
+        const { value: rate, cpu } = await cpuDuring(processes.get(m.mtls)!, {}, () => maxRate({ url: `${m.mesh.gatewayUrl}${PAYLOADS[size]}` }, options.maxSeconds));
+        const cpuUsPerRequest = Object.fromEntries(Object.entries(cpu.seconds).map(([k, sec]) => [k, (sec * 1e6) / rate.requests]));
+        max.set(key(size, m.mtls), [...(max.get(key(size, m.mtls)) ?? []), { ...rate, cpuUsPerRequest }]);
       }
       for (const m of meshes) {
         say(`mTLS round ${round}/${options.rounds}: ${size} ${m.mtls ? 'with' : 'without'} mTLS at ${options.rate} requests/s`);
@@ -75,6 +89,7 @@ export async function measureMtls(plain: BenchMesh, mtls: BenchMesh, options: Mt
         p50Ms: median(fixedRounds.map((r) => r.p50Ms)),
         p99Ms: median(fixedRounds.map((r) => r.p99Ms)),
         errors: maxRounds.reduce((n, r) => n + r.errors, 0) + fixedRounds.reduce((n, r) => n + r.failed, 0),
+        cpuUsPerRequest: Object.fromEntries(Object.keys(maxRounds[0]!.cpuUsPerRequest).map((k) => [k, median(maxRounds.map((r) => r.cpuUsPerRequest[k]!))])),
       };
     };
     const base = of(false);

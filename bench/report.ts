@@ -160,6 +160,18 @@ export function renderMtls(m: MtlsResult): string[] {
       m.figures.map((x) => [x.size, x.mtls ? 'on' : 'off', f(x.maxRps), f(x.rpsRatio, 2), f(x.p50Ms, 3), f(x.p99Ms, 3), f(x.addedP50Ms, 3), f(x.addedP99Ms, 3), x.errors]),
     ),
     '',
+    'CPU per request at the maximum rate (each process tree\'s user + system time from /proc, divided by the requests served):',
+    '',
+    table(
+      ['file', 'mTLS', ...Object.keys(m.figures[0]?.cpuUsPerRequest ?? {}).map((k) => `${k} CPU µs/req`), 'Envoys together µs/req'],
+      m.figures.map((x) => [
+        x.size,
+        x.mtls ? 'on' : 'off',
+        ...Object.values(x.cpuUsPerRequest).map((us) => f(us, 1)),
+        f((x.cpuUsPerRequest.gateway ?? 0) + (x.cpuUsPerRequest.sidecar ?? 0), 1),
+      ]),
+    ),
+    '',
   ];
 }
 

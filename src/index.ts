@@ -9,6 +9,8 @@ import { planGateway, planService } from './mesh/plan.js';
 import { withPods, type Registry } from './mesh/registry.js';
 import { renderGateway, renderPod } from './render/pod.js';
 import { renderMeshFiles } from './render/xds.js';
+import { SDS_RENDERER } from './render/mesh-tls.js';
+import { renderCertsRenewUnits } from './render/systemd-certs.js';
 import { TEMPLATE_NAMES, compileTemplates } from './render/templates.js';
 import { loadSpec } from './spec/load.js';
 import type { Spec } from './spec/model.js';
@@ -21,7 +23,7 @@ import { playPods, type PlannedPod, type PlayInput, type PlayResult } from './en
 import { listPods, type DeployedPod } from './engine/pods.js';
 import { readStatus, type DeploymentStatus } from './engine/status.js';
 import { writeSystemdUnits, type SystemdUnits } from './engine/systemd.js';
-import { listMeshCertificates, renewMeshCertificates, rotateMeshCa, type CertificatesResult } from './engine/pki/index.js';
+import { hasMeshCertificates, listMeshCertificates, renewMeshCertificates, rotateMeshCa, type CertificatesResult } from './engine/pki/index.js';
 import type { ReadinessOptions } from './engine/readiness.js';
 
 export * from './errors.js';
@@ -72,7 +74,7 @@ async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<P
     services,
     ...(gatewayPlan ? { gateway: { plan: gatewayPlan, rendered: renderGateway(templates, gatewayPlan) } } : {}),
     ...(hasMesh ? { renderMesh: (registry: Registry) => renderMeshFiles(spec, registry, roots) } : {}),
-    ...(spec.mtls ? { meshTls: planMeshTls(spec)! } : {}),
+    ...(spec.mtls ? { meshTls: { plan: planMeshTls(spec)!, sds: SDS_RENDERER } } : {}),
   };
 }
 
@@ -115,6 +117,7 @@ export async function certificates(fileOrName: string, options: CommonOptions = 
 export async function renewCertificates(fileOrName: string, options: CommonOptions & ReadinessOptions & { force?: boolean } = {}): Promise<CertificatesResult> {
   return renewMeshCertificates(await specNameOf(fileOrName), {
     roots: options.roots ?? defaultRoots(),
+    sds: SDS_RENDERER,
     ...(options.force ? { force: true } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
@@ -125,6 +128,7 @@ export async function renewCertificates(fileOrName: string, options: CommonOptio
 export async function rotateCa(fileOrName: string, options: CommonOptions & ReadinessOptions = {}): Promise<CertificatesResult> {
   return rotateMeshCa(await specNameOf(fileOrName), {
     roots: options.roots ?? defaultRoots(),
+    sds: SDS_RENDERER,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
@@ -175,7 +179,17 @@ export async function render(file: string, options: CommonOptions & { outDir?: s
 
 /** Writes systemd units (podman's generator) and a tmpfiles.d snippet that start a deployment at boot. */
 export async function systemdUnits(fileOrName: string, options: CommonOptions & { outDir: string }): Promise<SystemdUnits> {
-  return writeSystemdUnits(await specNameOf(fileOrName), options.roots ?? defaultRoots(), options.outDir);
+  const specName = await specNameOf(fileOrName);
+  const roots = options.roots ?? defaultRoots();
+  // With mTLS, a timer renews the certificates between plays.
+  const renewal = (await hasMeshCertificates(specName, roots))
+    ? renderCertsRenewUnits({
+        specName,
+        podvoy: [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'podvoy.js')],
+        env: { PODVOY_STATE_DIR: roots.stateDir, PODVOY_RUN_DIR: roots.runDir },
+      })
+    : undefined;
+  return writeSystemdUnits(specName, roots, options.outDir, renewal && { files: [renewal.service, renewal.timer], timer: renewal.timer.name });
 }
 
 export async function buildImages(options: CommonOptions = {}): Promise<BuiltImage[]> {

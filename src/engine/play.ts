@@ -24,6 +24,7 @@ import { targetOfDeployed, targetOfGateway, targetOfPlan, waitUntilReady, type R
 import { prepareTls } from './tls.js';
 import { ensureMeshCertificates, listMeshCertificates, type CertificatesResult } from './pki/index.js';
 import type { MeshTlsPlan } from '../mesh/identity.js';
+import type { SdsRenderer } from './pki/index.js';
 
 /** Seconds a stopping container gets between SIGTERM and SIGKILL; nginx and Envoy need less. */
 export const STOP_SECONDS = 5;
@@ -61,8 +62,8 @@ export interface PlayInput {
   readonly gateway?: PlannedGateway;
   /** Renders the mesh directory for a registry; absent when no Envoy of the spec watches one. */
   readonly renderMesh?: (registry: Registry) => MeshFile[];
-  /** The mesh's identities, when it has mTLS; made or renewed before any pod starts. */
-  readonly meshTls?: MeshTlsPlan;
+  /** The mesh's identities, when it has mTLS, and how their SDS files render; made or renewed before any pod starts. */
+  readonly meshTls?: { readonly plan: MeshTlsPlan; readonly sds: SdsRenderer };
 }
 
 export type ServiceOutcome = 'unchanged' | 'started' | 'created' | 'replaced';
@@ -190,7 +191,9 @@ async function playLocked(input: PlayInput, options: PlayOptions): Promise<PlayR
   }
   const tls = input.gateway?.plan.tls;
   if (tls) await prepareTls(tls, CONTAINER_UID);
-  const certificates = input.meshTls && (await ensureMeshCertificates(input.meshTls, { roots, onProgress: progress, timeoutMs: options.timeoutMs ?? 30_000 }));
+  const certificates =
+    input.meshTls &&
+    (await ensureMeshCertificates(input.meshTls.plan, { roots, sds: input.meshTls.sds, onProgress: progress, timeoutMs: options.timeoutMs ?? 30_000 }));
   const snapshot = await snapshotMeshFiles(input.renderMesh?.({}) ?? []);
   // New Envoys need their mesh files to exist; changes to existing files wait until the new pods
   // are registered, so that no route points at a service before it has a pod.

@@ -1,9 +1,7 @@
 import path from 'node:path';
 import { NotDeployedError } from '../errors.js';
 import { CONTAINER_UID, podPaths, type StateRoots } from '../mesh/layout.js';
-import { renderCertsRenewUnits } from '../render/systemd-certs.js';
-import { PACKAGE_ROOT, ensureDir, writeFileAtomic } from './files.js';
-import { hasMeshCertificates } from './pki/index.js';
+import { ensureDir, writeFileAtomic } from './files.js';
 import { podman } from './podman.js';
 import { generateSystemdArgs } from './podman-args.js';
 import { listPods } from './pods.js';
@@ -23,7 +21,13 @@ export interface SystemdUnits {
  * and a tmpfiles.d snippet that recreates the pods' directories under /run (a tmpfs) first.
  * The units name pods by revision: write them again after a play that replaced pods.
  */
-export async function writeSystemdUnits(specName: string, roots: StateRoots, outDir: string): Promise<SystemdUnits> {
+export async function writeSystemdUnits(
+  specName: string,
+  roots: StateRoots,
+  outDir: string,
+  /** Units of podvoy's own to write beside podman's (the certificate renewal service and its timer). */
+  extra?: { readonly files: readonly { readonly name: string; readonly text: string }[]; readonly timer: string },
+): Promise<SystemdUnits> {
   const pods = (await listPods(specName)).filter((p) => p.status === 'Running');
   if (!pods.length) throw new NotDeployedError(`Nothing of ${specName} is running. Play it first; units are made from the running pods.`);
   await ensureDir(outDir, 0o755);
@@ -44,18 +48,9 @@ export async function writeSystemdUnits(specName: string, roots: StateRoots, out
   const tmpfiles = path.join(outDir, `podvoy-${specName}.conf`);
   await writeFileAtomic(tmpfiles, `# The run directories of ${specName}'s pods, made at boot (systemd-tmpfiles).\n${lines.join('\n')}\n`);
   files.push(tmpfiles);
-  let timer: string | undefined;
-  if (await hasMeshCertificates(specName, roots)) {
-    const units = renderCertsRenewUnits({
-      specName,
-      podvoy: [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'podvoy.js')],
-      env: { PODVOY_STATE_DIR: roots.stateDir, PODVOY_RUN_DIR: roots.runDir },
-    });
-    for (const unit of [units.service, units.timer]) {
-      await writeFileAtomic(path.join(outDir, unit.name), unit.text);
-      files.push(path.join(outDir, unit.name));
-    }
-    timer = units.timer.name;
+  for (const unit of extra?.files ?? []) {
+    await writeFileAtomic(path.join(outDir, unit.name), unit.text);
+    files.push(path.join(outDir, unit.name));
   }
-  return { dir: outDir, podUnits: pods.map((p) => `pod-${p.name}.service`), files, ...(timer ? { timer } : {}) };
+  return { dir: outDir, podUnits: pods.map((p) => `pod-${p.name}.service`), files, ...(extra ? { timer: extra.timer } : {}) };
 }

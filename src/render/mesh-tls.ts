@@ -56,6 +56,12 @@ export interface SdsFile {
   readonly text: string;
 }
 
+/** Both SDS renderers, as the engine's pki takes them. */
+export const SDS_RENDERER = {
+  certificate: (files: { readonly cert: string; readonly key: string }): SdsFile => renderSdsCertificate(files),
+  trust: (bundle: string): SdsFile => renderSdsTrust(bundle),
+};
+
 function sdsFile(secret: object): SdsFile {
   const body = stringify({ resources: [{ '@type': TYPES.secret, ...secret }] }, { lineWidth: 0 });
   const version = createHash('sha256').update(body).digest('hex').slice(0, 12);

@@ -4,11 +4,10 @@ import path from 'node:path';
 import { CertificateError, NotDeployedError, PodvoyError } from '../../errors.js';
 import { SDS_FILES, SDS_SECRETS, renewalDue, type Identity, type MeshTlsPlan } from '../../mesh/identity.js';
 import { lockFile, podPaths, type StateRoots } from '../../mesh/layout.js';
-import { renderSdsCertificate, renderSdsTrust, type SdsFile } from '../../render/mesh-tls.js';
 import { secretVersions, sumStats } from '../envoy-admin.js';
 import { withLock } from '../lock.js';
 import { listPods } from '../pods.js';
-import { PkiStore } from './store.js';
+import { PkiStore, sdsFileNames } from './store.js';
 import type { KeyPair, SigningCa } from './x509.js';
 
 /** The X.509 library loads only when a certificate is made or a CA read: every other command starts faster. */
@@ -23,8 +22,23 @@ const x509 = () => import('./x509.js');
  * meets a peer that does not trust its certificate.
  */
 
+/** An SDS file as rendered, with the version Envoy reports once it runs it. */
+export interface SdsFile {
+  readonly version: string;
+  readonly text: string;
+}
+
+/** How the SDS files are rendered (render/mesh-tls.ts): the engine writes them, it does not render. */
+export interface SdsRenderer {
+  /** The file naming an identity's certificate and key, by their file names in its directory. */
+  certificate(files: { readonly cert: string; readonly key: string }): SdsFile;
+  /** The file naming the trust bundle, by its file name. */
+  trust(bundle: string): SdsFile;
+}
+
 export interface PkiOptions {
   readonly roots: StateRoots;
+  readonly sds: SdsRenderer;
   /** For each running Envoy to apply new files. @default 30000 */
   readonly timeoutMs?: number;
   readonly onProgress?: (line: string) => void;
@@ -111,7 +125,7 @@ export async function hasMeshCertificates(specName: string, roots: StateRoots): 
 }
 
 /** Lists each identity's certificate and the Envoys that serve it; changes nothing. */
-export async function listMeshCertificates(specName: string, options: Pick<PkiOptions, 'roots'>): Promise<CertificatesResult> {
+export async function listMeshCertificates(specName: string, options: { readonly roots: StateRoots }): Promise<CertificatesResult> {
   const { store, state } = await stored(specName, options.roots);
   const ca = await store.readCa();
   if (!ca) throw new NotDeployedError(`${specName} has no mesh CA. Play its spec first.`);
@@ -161,7 +175,7 @@ async function converge(store: PkiStore, plan: MeshTlsPlan, caSource: 'podvoy' |
       renewalDue(new Date(leaf.cert.validFrom), new Date(leaf.cert.validTo), now());
     if (!due) continue;
     options.onProgress?.(`issuing the certificate of ${identity.spiffeId}`);
-    await issueFor(store, identity, ca, plan.lifetimeMs, now());
+    await issueFor(store, identity, ca, plan.lifetimeMs, now(), options.sds);
     renewed.push(identity.name);
   }
   await applyCertificates(store, plan, envoys, options);
@@ -176,12 +190,12 @@ async function converge(store: PkiStore, plan: MeshTlsPlan, caSource: 'podvoy' |
   return describeAll(store, plan, caSource, pair.cert, renewed);
 }
 
-async function issueFor(store: PkiStore, identity: Identity, ca: SigningCa, lifetimeMs: number, now: Date): Promise<void> {
+async function issueFor(store: PkiStore, identity: Identity, ca: SigningCa, lifetimeMs: number, now: Date, sds: SdsRenderer): Promise<void> {
   const { issueLeaf, leafValidity } = await x509();
   const leaf = await issueLeaf(ca, { spiffeId: identity.spiffeId, ...leafValidity(now, lifetimeMs) });
   const files = await store.writeLeaf(identity, leaf);
   // The SDS file is renamed into place after the PEM files it names: Envoy reads a complete pair.
-  if (identity.envoy) await store.writeIdentityFile(identity, SDS_FILES.certificate, renderSdsCertificate(files).text);
+  if (identity.envoy) await store.writeIdentityFile(identity, SDS_FILES.certificate, sds.certificate(files).text);
 }
 
 /** A running Envoy of the mesh: the pod, its identity, and its admin socket. */
@@ -211,7 +225,7 @@ async function applyTrust(store: PkiStore, plan: MeshTlsPlan, roots: readonly st
       continue;
     }
     const name = bundleName(bundle);
-    const sds = renderSdsTrust(name);
+    const sds = options.sds.trust(name);
     if ((await store.readIdentityFile(identity, SDS_FILES.trust)) === sds.text) continue;
     await store.writeIdentityFile(identity, name, bundle);
     await store.writeIdentityFile(identity, SDS_FILES.trust, sds.text);
@@ -261,9 +275,10 @@ async function waitForSecret(envoys: readonly RunningEnvoy[], secret: string, ve
 async function prune(store: PkiStore, identity: Identity): Promise<void> {
   if (!identity.envoy) return;
   const keep: string[] = [];
-  const cert = await store.readIdentityFile(identity, SDS_FILES.certificate);
-  const trust = await store.readIdentityFile(identity, SDS_FILES.trust);
-  for (const text of [cert, trust]) for (const m of (text ?? '').matchAll(/filename: "?[^"\n]*\/([^/"\n}]+\.pem)/g)) keep.push(m[1]!);
+  for (const file of [SDS_FILES.certificate, SDS_FILES.trust]) {
+    const text = await store.readIdentityFile(identity, file);
+    if (text !== undefined) keep.push(...Object.values(sdsFileNames(text)));
+  }
   await store.pruneIdentity(identity, keep);
 }
 

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { chown, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { CONTAINER_UID } from '../../mesh/layout.js';
 import { SDS_FILES, caDir, identityDir, pkiDir, type Identity, type MeshTlsPlan } from '../../mesh/identity.js';
 import type { StateRoots } from '../../mesh/layout.js';
@@ -41,6 +42,21 @@ async function readOptional(file: string): Promise<string | undefined> {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
+}
+
+/**
+ * The files an SDS file names, by role, as base names in its directory: what Envoy loads, and
+ * so what must stay on disk.
+ */
+export function sdsFileNames(text: string): { cert?: string; key?: string; trust?: string } {
+  const secret = (parse(text) as { resources?: Record<string, Record<string, { filename?: string }> | undefined>[] } | null)?.resources?.[0];
+  const base = (file: string | undefined) => (file === undefined ? undefined : path.posix.basename(file));
+  const names = {
+    cert: base(secret?.tls_certificate?.certificate_chain?.filename),
+    key: base(secret?.tls_certificate?.private_key?.filename),
+    trust: base(secret?.validation_context?.trusted_ca?.filename),
+  };
+  return Object.fromEntries(Object.entries(names).filter(([, v]) => v !== undefined));
 }
 
 export class PkiStore {
@@ -107,7 +123,7 @@ export class PkiStore {
     let file: string | undefined;
     if (identity.envoy) {
       const sds = await readOptional(path.join(dir, SDS_FILES.certificate));
-      file = sds && /certificate_chain:\s*\{?\s*filename:\s*"?[^"\n]*\/([^/"\n}]+\.cert\.pem)/.exec(sds)?.[1];
+      file = sds === undefined ? undefined : sdsFileNames(sds).cert;
     } else {
       file = 'cert.pem';
     }

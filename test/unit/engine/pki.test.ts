@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CertificateError } from '../../../src/errors.js';
 import { createCa, issueLeaf, leafValidity, loadCa } from '../../../src/engine/pki/x509.js';
 import { renderSdsCertificate, renderSdsTrust, upstreamTransportSocket } from '../../../src/render/mesh-tls.js';
+import { sdsFileNames } from '../../../src/engine/pki/store.js';
 
 describe('mesh certificates', () => {
   it('makes an ECDSA P-256 CA and leaves that carry only their SPIFFE ID, for clients and servers', async () => {
@@ -64,6 +65,12 @@ describe('mesh certificates', () => {
     expect(a.text).not.toMatch(/BEGIN|inline/);
     expect(renderSdsCertificate({ cert: '2.cert.pem', key: '2.key.pem' }).version).not.toBe(a.version);
     expect(renderSdsTrust('trust-x.pem').text).toContain('trusted_ca:\n        filename: /etc/podvoy/mesh-tls/trust-x.pem');
+  });
+
+  it('reads back which files an SDS file names, so that the others can go', () => {
+    expect(sdsFileNames(renderSdsCertificate({ cert: 'ab.cert.pem', key: 'ab.key.pem' }).text)).toEqual({ cert: 'ab.cert.pem', key: 'ab.key.pem' });
+    expect(sdsFileNames(renderSdsTrust('trust-1.pem').text)).toEqual({ trust: 'trust-1.pem' });
+    expect(sdsFileNames('')).toEqual({});
   });
 
   it("checks the callee's SPIFFE ID on every upstream connection", () => {
