@@ -31,9 +31,14 @@ export const PAYLOADS = { '1KiB': '/1k.bin', '100KiB': '/100k.bin' } as const;
 /** Where nginx and the sidecar listen inside a service's pod (podvoy's defaults). */
 export const POD_PORTS = { nginx: 8080, sidecar: 10000 } as const;
 
-export function benchMeshSpec(name: string, httpPort: number, whoami: 'site' | 'alt'): string {
+/**
+ * With `mtls` false the mesh runs plain HTTP between its Envoys (the data plane's path (b)
+ * requests the sidecar from inside its pod without a certificate); the mTLS section plays a
+ * second mesh with mTLS on to compare.
+ */
+export function benchMeshSpec(name: string, httpPort: number, whoami: 'site' | 'alt', mtls = false): string {
   return `name: ${name}
-gateway:
+${mtls ? '' : 'mtls: false\n'}gateway:
   http: ${httpPort}
   routes:
   - prefix: /whoami.txt
@@ -48,9 +53,9 @@ services:
 `;
 }
 
-export async function playBenchMesh(): Promise<BenchMesh> {
+export async function playBenchMesh(options: { mtls?: boolean } = {}): Promise<BenchMesh> {
   const ws = await workspace();
-  const name = uniqueName('benchdp');
+  const name = uniqueName(options.mtls ? 'benchmt' : 'benchdp');
   const port = await freePort();
   await ws.write({
     'site/index.html': '<!doctype html><title>site</title>\n',
@@ -60,7 +65,7 @@ export async function playBenchMesh(): Promise<BenchMesh> {
     'alt/index.html': '<!doctype html><title>alt</title>\n',
     'alt/whoami.txt': 'alt\n',
   });
-  const routeWhoamiTo = (service: 'site' | 'alt') => ws.writeSpec(name, benchMeshSpec(name, port, service));
+  const routeWhoamiTo = (service: 'site' | 'alt') => ws.writeSpec(name, benchMeshSpec(name, port, service, options.mtls));
   const file = await routeWhoamiTo('site');
   await play(file, { roots: ws.roots });
   const gatewayUrl = `http://127.0.0.1:${port}`;

@@ -1,4 +1,5 @@
 import { playStepTotals } from './deploy.js';
+import { MTLS_GOALS, type MtlsResult } from './mtls.js';
 import type { Goal, Results } from './results.js';
 
 /**
@@ -69,6 +70,8 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
       );
     }
   }
+
+  goals.push(...judgeMtls(r.mtls));
 
   const d = r.deploy;
   const steps = Object.entries(playStepTotals(d.rounds[0]!)).sort((a, b) => b[1] - a[1]);
@@ -146,6 +149,26 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
           `on the line through ${points[0]!.services} and ${points[1]!.services} (25% slack)`),
       );
     }
+  }
+  return goals;
+}
+
+/** mTLS on the gateway -> sidecar hop: at most 15 % fewer requests/s, at most +0.5 ms p99 at the fixed rate. */
+export function judgeMtls(m: MtlsResult): Goal[] {
+  const goals: Goal[] = [];
+  const envoyUs = (f: MtlsResult['figures'][number]) => (f.cpuUsPerRequest.gateway ?? 0) + (f.cpuUsPerRequest.sidecar ?? 0);
+  for (const size of [...new Set(m.figures.map((f) => f.size))]) {
+    const plain = m.figures.find((f) => f.size === size && !f.mtls)!;
+    const on = m.figures.find((f) => f.size === size && f.mtls)!;
+    goals.push(
+      goal(`${size}: mTLS costs at most ${(100 - MTLS_GOALS.minRpsRatio * 100).toFixed(0)}% of gateway + sidecar's max requests/s`, on.rpsRatio >= MTLS_GOALS.minRpsRatio, () =>
+        `${((MTLS_GOALS.minRpsRatio - on.rpsRatio) * 100).toFixed(1)} points: ${on.maxRps.toFixed(0)} req/s with mTLS against ${plain.maxRps.toFixed(0)} without (${x(on.rpsRatio)}); ` +
+        `the two Envoys spent ${envoyUs(on).toFixed(0)} µs of CPU per request with mTLS against ${envoyUs(plain).toFixed(0)} without (${x(envoyUs(on) / envoyUs(plain))})`),
+    );
+    goals.push(
+      goal(`${size}: mTLS adds at most ${MTLS_GOALS.maxAddedP99Ms} ms p99 at ${m.options.rate} requests/s`, on.addedP99Ms <= MTLS_GOALS.maxAddedP99Ms, () =>
+        `${ms(on.addedP99Ms - MTLS_GOALS.maxAddedP99Ms)}: p99 ${ms(on.p99Ms)} with mTLS against ${ms(plain.p99Ms)} without (p50 ${ms(on.p50Ms)} against ${ms(plain.p50Ms)})`),
+    );
   }
   return goals;
 }

@@ -4,6 +4,7 @@ import { ENCODINGS } from './compression.js';
 import { PATHS } from './dataplane.js';
 import { playStepTotals } from './deploy.js';
 import { FIXED_LOAD, MAX_LOAD } from './load.js';
+import type { MtlsResult } from './mtls.js';
 import type { Results } from './results.js';
 
 /** The run as Markdown tables, one per section, and the files under bench/results/. */
@@ -67,6 +68,7 @@ export function renderMarkdown(r: Results): string {
       dp.figures.map((x) => [x.size, `(${x.path})`, ...cpuLabels.map((k) => f(x.cpuUsPerRequest[k]!, 1)), f(x.machineBusy * 100)]),
     ),
     '',
+    ...renderMtls(r.mtls),
     '## 2. Deploy (the blog example behind a gateway)',
     '',
     `Pods: ${d.pods.join(', ')}. Median of ${d.rounds.length} interleaved rounds; each until the first 200 through the gateway.`,
@@ -191,4 +193,32 @@ export async function writeResults(dir: string, r: Results, base: string): Promi
   await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
   await writeFile(md, markdown);
   return { json, md, markdown };
+}
+
+/** Section 1b: the same gateway -> sidecar -> nginx path with mTLS and without. */
+export function renderMtls(m: MtlsResult): string[] {
+  return [
+    '## 1b. mTLS (gateway -> sidecar -> nginx, with mTLS and without)',
+    '',
+    `Two identical meshes, one with \`mtls: false\`, fetched through the gateway's HTTP port from the host, interleaved; median of ${m.options.rounds} rounds. ` +
+      `Maximum rate: wrk (${MAX_LOAD.connections} connections, ${m.options.maxSeconds} s); latency: h2load at ${m.options.rate} requests/s, ${m.options.fixedSeconds} s.`,
+    '',
+    table(
+      ['file', 'mTLS', 'max req/s', 'x without', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'errors'],
+      m.figures.map((x) => [x.size, x.mtls ? 'on' : 'off', f(x.maxRps), f(x.rpsRatio, 2), f(x.p50Ms, 3), f(x.p99Ms, 3), f(x.addedP50Ms, 3), f(x.addedP99Ms, 3), x.errors]),
+    ),
+    '',
+    'CPU per request at the maximum rate (each process tree\'s user + system time from /proc, divided by the requests served):',
+    '',
+    table(
+      ['file', 'mTLS', ...Object.keys(m.figures[0]?.cpuUsPerRequest ?? {}).map((k) => `${k} CPU µs/req`), 'Envoys together µs/req'],
+      m.figures.map((x) => [
+        x.size,
+        x.mtls ? 'on' : 'off',
+        ...Object.values(x.cpuUsPerRequest).map((us) => f(us, 1)),
+        f((x.cpuUsPerRequest.gateway ?? 0) + (x.cpuUsPerRequest.sidecar ?? 0), 1),
+      ]),
+    ),
+    '',
+  ];
 }

@@ -165,6 +165,7 @@ export class MeshFileRejectedError extends PodvoyError {
     super(`Envoy in ${pod} rejected ${file} and keeps its previous version: ${reason}\nThis is a podvoy bug if the spec validated; please report it with the spec.`);
   }
 }
+
 /** One spec feature that cannot be the same on a Kubernetes cluster. */
 export interface KubernetesProblem {
   /** Dotted path of the spec key, e.g. `gateway.https`. */
@@ -228,3 +229,6 @@ export class KubeRolloutError extends PodvoyError {
     );
   }
 }
+
+/** The mesh's certificates cannot be made, read or applied; the message says what to fix. */
+export class CertificateError extends PodvoyError {}

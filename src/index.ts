@@ -15,6 +15,7 @@ import type { ReadinessOptions } from './engine/envoy/readiness.js';
 import type { RolloutDiff } from './engine/rollout/describe.js';
 import type { DownResult } from './engine/rollout/down.js';
 import type { PlayResult } from './engine/rollout/execute.js';
+import type { CertificatesResult } from './engine/pki/index.js';
 
 export * from './errors.js';
 export type { Spec, Service, StaticApp, ImageApp, Sidecar, Publish } from './spec/model.js';
@@ -22,6 +23,7 @@ export type { StateRoots } from './mesh/layout.js';
 export type { PlayResult, ServiceOutcome } from './engine/rollout/execute.js';
 export type { DownResult } from './engine/rollout/down.js';
 export type { RolloutDiff } from './engine/rollout/describe.js';
+export type { CertificatesResult, CertificateInfo } from './engine/pki/index.js';
 export type { DeployedPod } from './engine/podman/pods.js';
 export type { DeploymentStatus, EnvoyStatus } from './engine/envoy/status.js';
 export type { ClusterStatus, HostStatus } from './engine/envoy/admin.js';
@@ -61,7 +63,10 @@ export async function play(file: string, options: PlayOptions = {}): Promise<Pla
   const roots = options.roots ?? defaultRoots();
   const [{ loadSpecFor, planSpec }, { playDeployment }] = await Promise.all([pipeline(), import('./engine/rollout/play.js')]);
   const spec = await loadSpecFor(file, roots);
-  return playDeployment({ specName: spec.name, roots }, () => planSpec(spec, roots, true), options);
+  const mesh = spec.gateway !== undefined || spec.services.some((s) => s.upstreams.length > 0);
+  if (mesh && !spec.mtls) options.onProgress?.("mTLS is off (mtls: false): the mesh's Envoys talk plain HTTP to each other");
+  const result = await playDeployment({ specName: spec.name, roots }, () => planSpec(spec, roots, true), options);
+  return mesh ? { ...result, mtls: spec.mtls ? 'on' : 'off' } : result;
 }
 
 /**
@@ -145,8 +150,65 @@ export async function render(file: string, options: CommonOptions & { outDir?: s
 
 /** Writes systemd units (podman's generator) and a tmpfiles.d snippet that start a deployment at boot. */
 export async function systemdUnits(fileOrName: string, options: CommonOptions & { outDir: string }): Promise<SystemdUnits> {
-  const [{ specNameOf }, { writeSystemdUnits }] = await Promise.all([pipeline(), import('./engine/podman/systemd.js')]);
-  return writeSystemdUnits(await specNameOf(fileOrName), options.roots ?? defaultRoots(), options.outDir);
+  const [{ specNameOf }, { writeSystemdUnits }, { hasMeshCertificates }, { renderCertsRenewUnits }, { PACKAGE_ROOT }, path] = await Promise.all([
+    pipeline(),
+    import('./engine/podman/systemd.js'),
+    import('./engine/pki/index.js'),
+    import('./render/systemd-certs.js'),
+    import('./engine/files.js'),
+    import('node:path'),
+  ]);
+  const specName = await specNameOf(fileOrName);
+  const roots = options.roots ?? defaultRoots();
+  // With mTLS, a timer renews the certificates between plays.
+  const renewal = (await hasMeshCertificates(specName, roots))
+    ? renderCertsRenewUnits({
+        specName,
+        podvoy: [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'podvoy.js')],
+        env: { PODVOY_STATE_DIR: roots.stateDir, PODVOY_RUN_DIR: roots.runDir },
+      })
+    : undefined;
+  return writeSystemdUnits(specName, roots, options.outDir, renewal && { files: [renewal.service, renewal.timer], timer: renewal.timer.name });
+}
+
+/** The mesh's certificates: each identity, its SPIFFE ID, its expiry and the Envoys serving it. */
+export async function certificates(fileOrName: string, options: CommonOptions = {}): Promise<CertificatesResult> {
+  const [{ specNameOf }, { listMeshCertificates }] = await Promise.all([pipeline(), import('./engine/pki/index.js')]);
+  return listMeshCertificates(await specNameOf(fileOrName), { roots: options.roots ?? defaultRoots() });
+}
+
+/**
+ * Renews the mesh's certificates past half their life (all of them with `force`), in place:
+ * each Envoy picks up its new certificate from its watched directory, without a restart.
+ */
+export async function renewCertificates(fileOrName: string, options: CommonOptions & ReadinessOptions & { force?: boolean } = {}): Promise<CertificatesResult> {
+  const [{ specNameOf }, { renewMeshCertificates }, { SDS_RENDERER }] = await Promise.all([
+    pipeline(),
+    import('./engine/pki/index.js'),
+    import('./render/mesh-tls.js'),
+  ]);
+  return renewMeshCertificates(await specNameOf(fileOrName), {
+    roots: options.roots ?? defaultRoots(),
+    sds: SDS_RENDERER,
+    ...(options.force ? { force: true } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
+}
+
+/** Replaces the CA podvoy made: the new root is trusted beside the old until every certificate is reissued. */
+export async function rotateCa(fileOrName: string, options: CommonOptions & ReadinessOptions = {}): Promise<CertificatesResult> {
+  const [{ specNameOf }, { rotateMeshCa }, { SDS_RENDERER }] = await Promise.all([
+    pipeline(),
+    import('./engine/pki/index.js'),
+    import('./render/mesh-tls.js'),
+  ]);
+  return rotateMeshCa(await specNameOf(fileOrName), {
+    roots: options.roots ?? defaultRoots(),
+    sds: SDS_RENDERER,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
 }
 
 export async function buildImages(options: CommonOptions = {}): Promise<BuiltImage[]> {

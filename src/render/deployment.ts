@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { planGateway, planService, type DeploymentPlan, type PodImages } from '../mesh/plan.js';
 import type { StateRoots } from '../mesh/layout.js';
+import { planMeshTls } from '../mesh/identity.js';
 import { GATEWAY } from '../mesh/names.js';
 import { withPods } from '../mesh/registry.js';
 import type { Spec } from '../spec/model.js';
+import { SDS_RENDERER } from './mesh-tls.js';
 import { renderGateway, renderPod } from './pod.js';
 import { TEMPLATE_NAMES, compileTemplates, type TemplateName, type TemplateSources, type Templates } from './templates.js';
 import { renderMeshFiles } from './xds.js';
@@ -52,5 +54,6 @@ export function planDeployment(spec: Spec, inputs: DeploymentInputs): Deployment
     meshWatchers,
     meshFiles: (registry) => (meshWatchers.size ? renderMeshFiles(spec, registry, roots) : []),
     registry: withPods({}, pods.map(({ plan }) => ({ service: plan.service.name, pod: plan.pod }))),
+    ...(spec.mtls ? { meshTls: { plan: planMeshTls(spec)!, sds: SDS_RENDERER } } : {}),
   };
 }

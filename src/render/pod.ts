@@ -1,5 +1,14 @@
 import { RESERVED_PORTS } from '../spec/model.js';
 import { ADMIN_SOCKET, CONTAINER_RUN_DIR, CONTAINER_TLS, CONTAINER_UID, CONTAINER_XDS_DIR } from '../mesh/layout.js';
+import {
+  CONTAINER_MESH_TLS_DIR,
+  MESH_HEALTH_PATH,
+  SDS_FILES,
+  SDS_SECRETS,
+  allowedPrincipals,
+  publishedPort,
+  trustDomainPrefix,
+} from '../mesh/identity.js';
 import { clusterName } from '../mesh/names.js';
 import type { GatewayPlan, PodPlan, RenderedPod } from '../mesh/plan.js';
 import { COMPRESSION } from './compression.js';
@@ -28,6 +37,13 @@ const XDS_IN_CONTAINER = {
   listeners: `${CONTAINER_XDS_DIR}/${XDS_FILES.listeners}`,
 };
 
+const MESH_TLS_IN_CONTAINER = {
+  dir: CONTAINER_MESH_TLS_DIR,
+  sds: { certificate: `${CONTAINER_MESH_TLS_DIR}/${SDS_FILES.certificate}`, trust: `${CONTAINER_MESH_TLS_DIR}/${SDS_FILES.trust}` },
+  secrets: SDS_SECRETS,
+  healthPath: MESH_HEALTH_PATH,
+};
+
 /** What differs in the Envoy bootstrap between targets. */
 export interface EnvoyTargetOptions {
   /** A listener on the pod network that answers Envoy's /ready alone (for the kubelet's probes). */
@@ -45,10 +61,13 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     static: app.kind === 'static' ? { root: app.root } : false,
     env: app.kind === 'image' ? Object.entries(app.env).map(([name, value]) => ({ name, value })) : [],
     sidecarPort: service.sidecar.port,
-    publish: service.sidecar.publish ?? false,
+    publish: service.sidecar.publish
+      ? { ...service.sidecar.publish, containerPort: plan.meshTls ? publishedPort(service) : service.sidecar.port }
+      : false,
     envoyConcurrency: SIDECAR_CONCURRENCY,
     paths,
     xds: plan.xdsDir ? { hostDir: plan.xdsDir, containerDir: CONTAINER_XDS_DIR } : false,
+    meshTls: plan.meshTls ? { hostDir: plan.meshTls.dir, containerDir: CONTAINER_MESH_TLS_DIR } : false,
     uid: CONTAINER_UID,
   });
   const envoyYaml = templates['sidecar-envoy.yaml']({
@@ -70,6 +89,14 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     responseHeaders: serviceHeaders(service),
     compression: COMPRESSION,
     compressors: COMPRESSION.compressors,
+    mtls: plan.meshTls
+      ? {
+          ...MESH_TLS_IN_CONTAINER,
+          trustDomainPrefix: trustDomainPrefix(plan.spec.name),
+          principals: allowedPrincipals(plan.spec, service),
+          publishedPort: service.sidecar.publish ? publishedPort(service) : false,
+        }
+      : false,
   });
   if (app.kind !== 'static') return { podYaml, envoyYaml };
   const ports = new Map(service.upstreams.map((u) => [u.service, u.port]));
@@ -99,6 +126,7 @@ export function renderGateway(templates: Templates, plan: GatewayPlan, target: E
     paths: plan.paths,
     xdsDir: plan.xdsDir,
     containerXdsDir: CONTAINER_XDS_DIR,
+    meshTls: plan.meshTlsDir ? { hostDir: plan.meshTlsDir, containerDir: CONTAINER_MESH_TLS_DIR } : false,
     tls: plan.tls ? { cert: plan.tls.cert, key: plan.tls.key, containerCert: CONTAINER_TLS.cert, containerKey: CONTAINER_TLS.key } : false,
     uid: CONTAINER_UID,
   });

@@ -3,9 +3,11 @@ import { stringify } from 'yaml';
 import type { Gateway, Route, Service, Spec } from '../spec/model.js';
 import path from 'node:path';
 import { CONTAINER_TLS, CONTAINER_XDS_DIR, xdsDir, type StateRoots } from '../mesh/layout.js';
+import { MESH_HEALTH_PATH } from '../mesh/identity.js';
 import { GATEWAY, clusterName } from '../mesh/names.js';
 import type { MeshFile, Registry } from '../mesh/registry.js';
 import { SECURITY_HEADERS } from './edge-headers.js';
+import { upstreamTransportSocket } from './mesh-tls.js';
 
 /**
  * The mesh's xDS resources, rendered as the files Envoy's filesystem subscriptions watch.
@@ -48,9 +50,11 @@ function discoveryResponse(resources: readonly object[]): XdsFile {
 /**
  * A cluster reaching a service's sidecars over HTTP/2 by the pods' DNS names. Active health
  * checks and outlier detection keep failing pods out; with the panic threshold at 0 an
- * unhealthy pod gets no traffic even when it is the only one.
+ * unhealthy pod gets no traffic even when it is the only one. With mTLS (`spec.mtls`), every
+ * connection, health checks included, is TLS with the caller's certificate, and the health check
+ * asks the sidecar itself, which answers from its app's health before any authorization.
  */
-function serviceCluster(service: Service, pods: readonly string[]): object {
+function serviceCluster(spec: Spec, service: Service, pods: readonly string[]): object {
   const name = clusterName(service.name);
   return {
     '@type': TYPES.cluster,
@@ -77,10 +81,11 @@ function serviceCluster(service: Service, pods: readonly string[]): object {
         unhealthy_interval: '0.25s',
         unhealthy_threshold: 2,
         healthy_threshold: 1,
-        http_health_check: { path: service.health, codec_client_type: 'HTTP2' },
+        http_health_check: { path: spec.mtls ? MESH_HEALTH_PATH : service.health, codec_client_type: 'HTTP2' },
       },
     ],
     outlier_detection: { consecutive_5xx: 5, interval: '2s', base_ejection_time: '10s', max_ejection_percent: 100 },
+    ...(spec.mtls ? { transport_socket: upstreamTransportSocket(spec.name, service.name) } : {}),
     load_assignment: {
       cluster_name: name,
       endpoints: [
@@ -96,13 +101,13 @@ function serviceCluster(service: Service, pods: readonly string[]): object {
 
 /** The gateway's clusters: one per service, with the pods registered for it. */
 export function renderGatewayClusters(spec: Spec, registry: Registry): XdsFile {
-  return discoveryResponse(spec.services.map((s) => serviceCluster(s, registry[s.name] ?? [])));
+  return discoveryResponse(spec.services.map((s) => serviceCluster(spec, s, registry[s.name] ?? [])));
 }
 
 /** A sidecar's clusters: one per upstream it calls. */
 export function renderSidecarClusters(spec: Spec, service: Service, registry: Registry): XdsFile {
   const upstreams = service.upstreams.map((u) => spec.services.find((s) => s.name === u.service)!);
-  return discoveryResponse(upstreams.map((s) => serviceCluster(s, registry[s.name] ?? [])));
+  return discoveryResponse(upstreams.map((s) => serviceCluster(spec, s, registry[s.name] ?? [])));
 }
 
 function routeAction(route: Route): object {

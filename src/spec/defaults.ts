@@ -17,6 +17,7 @@ export function applyDefaults(raw: RawSpec, at: SpecLocation): Spec {
     services: raw.services.map(service),
     ...(raw.gateway && { gateway: gateway(raw.gateway) }),
     ...(raw.kubernetes && { kubernetes: raw.kubernetes }),
+    ...(raw.mtls && { mtls: raw.mtls }),
   };
 }
 
@@ -53,6 +54,7 @@ function service(s: RawService): Service {
     sidecar: { port: s.sidecar.port ?? DEFAULTS.sidecarPort, ...(s.sidecar.publish && { publish: publish(s.sidecar.publish) }) },
     upstreams: s.upstreams ?? [],
     health: s.health ?? DEFAULTS.health,
+    ...(s.allow && { allow: s.allow }),
     app:
       app.kind === 'static'
         ? { kind: 'static', root: app.root, port: app.port ?? DEFAULTS.staticPort, proxy: app.proxy ?? [], ...(app.site && { site: app.site }) }

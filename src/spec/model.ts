@@ -17,6 +17,8 @@ export interface Spec {
   readonly gateway?: Gateway;
   /** How the spec runs on a Kubernetes cluster; the podman target ignores it. */
   readonly kubernetes?: KubernetesOptions;
+  /** Mutual TLS between the mesh's Envoys: on by default in a mesh, absent with `mtls: false` or without a mesh. */
+  readonly mtls?: MeshTls;
 }
 
 /** Settings of the Kubernetes target only (`podvoy render --target kubernetes`, `podvoy kube`). */
@@ -31,6 +33,14 @@ export interface KubernetesOptions {
   readonly expose?: 'NodePort' | 'LoadBalancer';
   /** The gateway's node ports, when exposed by NodePort (default: its host ports, when in the node port range). */
   readonly nodePorts?: { readonly http?: number; readonly https?: number };
+}
+
+/** The mesh's identities: a CA, and a certificate per Envoy with a SPIFFE ID. */
+export interface MeshTls {
+  /** The user's own CA (absolute PEM paths); unset: podvoy makes one per deployment. */
+  readonly ca?: { readonly cert: string; readonly key: string };
+  /** How long a service certificate is valid; it is renewed past half of it. @default 86400000 (24 h) */
+  readonly lifetimeMs: number;
 }
 
 /** A gateway Envoy in front of the mesh: host ports, TLS and routes to services. */
@@ -85,6 +95,12 @@ export interface Service {
   readonly health: string;
   /** Identical pods of the service, each with its sidecar, behind the same cluster. @default 1 */
   readonly replicas: number;
+  /**
+   * Who may call the service through its sidecar (`gateway` or service names), checked on the
+   * caller's certificate. Unset: every member of the mesh.
+   * @example ["gateway", "blog"]
+   */
+  readonly allow?: readonly string[];
 }
 
 /** A directory served by nginx, mounted read-only. */
@@ -186,4 +202,5 @@ export const DEFAULTS = {
   routeTimeoutMs: 15_000,
   routeRetries: 2,
   maxConnections: 10_000,
+  certificateLifetimeMs: 24 * 3_600_000,
 } as const;

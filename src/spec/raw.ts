@@ -2,7 +2,7 @@
  * What validation produces: the spec's values as written, checked, with every optional key still
  * optional. {@link applyDefaults} (defaults.ts) turns it into the complete {@link Spec}.
  */
-import type { ImageOverrides, KubernetesOptions, Publish, Route, Site, Upstream } from './model.js';
+import type { ImageOverrides, KubernetesOptions, MeshTls, Publish, Route, Site, Upstream } from './model.js';
 
 export interface RawSpec {
   readonly name: string;
@@ -10,6 +10,8 @@ export interface RawSpec {
   readonly services: readonly RawService[];
   readonly gateway?: RawGateway;
   readonly kubernetes?: KubernetesOptions;
+  /** Complete as read: mTLS's one default (the lifetime) depends on the spec's shape. */
+  readonly mtls?: MeshTls;
 }
 
 /** A host port as written: `hostIP` only when the spec gave "IP:PORT". */
@@ -42,6 +44,7 @@ export interface RawService {
   readonly upstreams?: readonly Upstream[];
   readonly health?: string;
   readonly replicas?: number;
+  readonly allow?: readonly string[];
 }
 
 export interface RawStaticApp {

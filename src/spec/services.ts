@@ -9,7 +9,7 @@ import type { RawService, RawStaticApp } from './raw.js';
 import { readSidecar } from './sidecar.js';
 import { readSite } from './site.js';
 
-export const SERVICE_KEYS = ['static', 'image', 'port', 'env', 'sidecar', 'upstreams', 'proxy', 'health', 'replicas', 'site'] as const;
+export const SERVICE_KEYS = ['static', 'image', 'port', 'env', 'sidecar', 'upstreams', 'proxy', 'health', 'replicas', 'site', 'allow'] as const;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const REPLICAS_MAX = 20;
 
@@ -51,6 +51,7 @@ export function readService(ctx: SpecContext, e: Entry): RawService | undefined 
   const targets = f.upstreams ? read?.map((u) => u.entry.name) : [];
   const proxy = f.static && f.proxy && readProxy(ctx, f.proxy, targets);
   const site = f.site && readSite(ctx.problems, f.site, root || undefined, ctx.host, Boolean(f.static));
+  const allow = f.allow && ctx.security.allow(f.allow, e.name, ctx.serviceNames && [...ctx.serviceNames]);
   const health = f.health && ctx.urlPath(f.health.at, f.health.path, ctx.string(f.health), 'health');
   const sidecar = readSidecar(ctx, f.sidecar);
   checkPodPorts(ctx, f, port, sidecar.fields.port, sidecar.port, upstreams);
@@ -80,6 +81,7 @@ export function readService(ctx: SpecContext, e: Entry): RawService | undefined 
     sidecar: { ...(sidecar.port !== undefined && { port: sidecar.port }), ...(sidecar.publish && { publish: sidecar.publish }) },
     ...(f.upstreams && { upstreams: upstreams.flatMap(({ service, port: p }): Upstream[] => (p === undefined ? [] : [{ service, port: p }])) }),
     ...(health !== undefined && { health }),
+    ...(allow && { allow }),
   };
   if (root !== undefined && (!f.proxy || proxy !== undefined) && (!f.site || site !== undefined)) {
     const app: RawStaticApp = { kind: 'static', root, ...(port !== undefined && { port }), ...(proxy && { proxy }), ...(site && { site }) };

@@ -1,4 +1,4 @@
-/** The spec's top level: its name, pinned images, services, gateway and Kubernetes settings. */
+/** The spec's top level: its name, pinned images, services, gateway, mTLS and Kubernetes settings. */
 import type { YAMLMap } from 'yaml';
 import type { SpecContext } from './context.js';
 import { isMissing } from './fields.js';
@@ -11,7 +11,7 @@ import { readService } from './services.js';
 import { checkHostPorts } from './host-ports.js';
 import { checkServedPaths } from './served.js';
 
-export const TOP_KEYS = ['name', 'images', 'gateway', 'services', 'kubernetes'] as const;
+export const TOP_KEYS = ['name', 'images', 'gateway', 'mtls', 'services', 'kubernetes'] as const;
 const IMAGE_KEYS = ['nginx', 'envoy'] as const;
 const SERVICES_MAX = 100;
 /** The gateway's pod and mesh directory are named like a service's; a service may not take the name. */
@@ -50,6 +50,10 @@ export function readSpec(ctx: SpecContext, root: YAMLMap): RawSpec | undefined {
       }
     }
   }
+  const mtls = ctx.security.mtls(top.mtls, { gateway: top.gateway !== undefined, upstreams: services.some((s) => (s?.upstreams?.length ?? 0) > 0) });
+  if (mtls?.ca) {
+    ctx.secrets.push({ path: mtls.ca.cert, what: "the mesh CA's certificate (mtls.ca.cert)" }, { path: mtls.ca.key, what: "the mesh CA's key (mtls.ca.key)" });
+  }
   checkHostPorts(ctx);
   checkServedPaths(ctx);
 
@@ -60,6 +64,7 @@ export function readSpec(ctx: SpecContext, root: YAMLMap): RawSpec | undefined {
     services: services.filter((s): s is RawService => s !== undefined),
     ...(gateway && { gateway }),
     ...(kubernetes && { kubernetes }),
+    ...(mtls && { mtls }),
   };
 }
 

@@ -109,3 +109,14 @@ export async function sumStats(socket: string, pattern: RegExp): Promise<number>
   );
   return (json.stats ?? []).filter((s) => pattern.test(s.name)).reduce((sum, s) => sum + Number(s.value ?? 0), 0);
 }
+
+/**
+ * The version of each SDS secret an Envoy runs, by secret name (the key material itself is
+ * redacted by Envoy in the dump, and not read here).
+ */
+export async function secretVersions(socket: string): Promise<Record<string, string>> {
+  const dump = await adminJson<{ configs?: { name?: string; version_info?: string }[] }>(socket, '/config_dump?resource=dynamic_active_secrets');
+  const versions: Record<string, string> = {};
+  for (const secret of dump.configs ?? []) if (secret.name && secret.version_info) versions[secret.name] = secret.version_info;
+  return versions;
+}

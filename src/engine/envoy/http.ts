@@ -14,6 +14,8 @@ export interface HttpOptions {
   readonly timeoutMs?: number;
   /** Accept any TLS certificate (a gateway's self-signed one). */
   readonly insecure?: boolean;
+  /** HTTPS with a client certificate (PEM), trusting only `ca`, and a server that must carry this URI SAN. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string; readonly serverUri: string };
 }
 
 /** GET a URL; network errors reject, any HTTP status resolves. */
@@ -24,6 +26,7 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<H
       timeout,
       ...(options.socketPath ? { socketPath: options.socketPath } : {}),
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
+      ...(options.tls ? tlsConnect(options.tls) : {}),
     },
     headersTimeout: timeout,
     bodyTimeout: timeout,
@@ -36,6 +39,20 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<H
   } finally {
     await dispatcher.close();
   }
+}
+
+/** Mesh peers are known by their SPIFFE ID (a URI SAN), not a host name. */
+function tlsConnect(tls: NonNullable<HttpOptions['tls']>) {
+  return {
+    cert: tls.cert,
+    key: tls.key,
+    ca: tls.ca,
+    rejectUnauthorized: true,
+    checkServerIdentity: (_host: string, peer: { subjectaltname?: string }) =>
+      (peer.subjectaltname ?? '').split(', ').includes(`URI:${tls.serverUri}`)
+        ? undefined
+        : new Error(`the peer's certificate is not ${tls.serverUri} (${peer.subjectaltname ?? 'no SAN'})`),
+  };
 }
 
 /** GET a path of an Envoy admin API behind a unix socket. */

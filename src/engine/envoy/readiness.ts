@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { PodNotReadyError } from '../../errors.js';
+import { MESH_HEALTH_PATH, type PodMeshTls } from '../../mesh/identity.js';
 import type { GatewayPlan, PodPlan } from '../../mesh/plan.js';
 import { CONTAINERS, containerName, serviceContainers } from '../../mesh/names.js';
 import { adminGet, httpGet } from './http.js';
@@ -25,6 +27,8 @@ export interface ReadinessTarget {
   readonly path?: string;
   /** Which answers through the sidecar count as serving. */
   readonly serves: (status: number) => boolean;
+  /** With mTLS (and no published URL): probe the sidecar over HTTPS with podvoy's own certificate. */
+  readonly meshTls?: PodMeshTls;
 }
 
 /** A static site must answer 200 on its health path; any app at all, anything but a 5xx. */
@@ -38,6 +42,8 @@ export function targetOfPlan(plan: PodPlan, network: string): ReadinessTarget {
     sidecarPort: plan.service.sidecar.port,
     path: plan.service.health,
     serves: plan.service.app.kind === 'static' ? (status) => status === 200 : (status) => status < 500,
+    // A sidecar with mTLS answers podvoy's certificate only on its health path, from its app's health.
+    ...(plan.meshTls && !plan.url ? { meshTls: plan.meshTls, path: MESH_HEALTH_PATH, serves: (status: number) => status === 200 } : {}),
   };
 }
 
@@ -95,11 +101,12 @@ async function probe(target: ReadinessTarget, states: readonly ContainerState[])
     return `Envoy's admin socket does not answer (${(error as Error).message})`;
   }
   const address = states.map((s) => s.addresses[target.network]).find(Boolean);
-  const base = target.url ?? (address ? `http://${address}:${target.sidecarPort}/` : undefined);
+  const scheme = target.meshTls ? 'https' : 'http';
+  const base = target.url ?? (address ? `${scheme}://${address}:${target.sidecarPort}/` : undefined);
   const url = base && new URL(target.path ?? '/', base).href;
   if (!url) return 'the pod has no address on its network yet';
   try {
-    const res = await httpGet(url);
+    const res = await httpGet(url, target.meshTls ? { tls: await clientTls(target.meshTls) } : {});
     return target.serves(res.status) ? true : `GET ${url} through the sidecar answered ${res.status}`;
   } catch (error) {
     return `GET ${url} through the sidecar failed (${(error as Error).message})`;
@@ -131,4 +138,9 @@ export function targetOfGateway(plan: GatewayPlan, network: string): ReadinessTa
     sidecarPort: 0,
     serves: () => true,
   };
+}
+
+async function clientTls(meshTls: PodMeshTls): Promise<{ cert: string; key: string; ca: string; serverUri: string }> {
+  const [cert, key, ca] = await Promise.all([meshTls.client.cert, meshTls.client.key, meshTls.client.ca].map((f) => readFile(f, 'utf8')));
+  return { cert: cert!, key: key!, ca: ca!, serverUri: meshTls.serverId };
 }

@@ -13,6 +13,8 @@ export interface EnvoyStatus {
   /** Requests the Envoy received on its inbound (sidecar) or public (gateway) listeners, and how many got a 5xx. */
   readonly requests: number;
   readonly errors: number;
+  /** Requests a sidecar refused (403) because the caller's identity is not in the service's allow (mTLS). */
+  readonly denied: number;
   readonly versions: XdsVersions;
   /** The clusters it routes to and their hosts: the gateway's view of the mesh. */
   readonly clusters: readonly ClusterStatus[];
@@ -44,6 +46,7 @@ export async function readStatus(specName: string, roots: StateRoots): Promise<D
         ready,
         requests: ready ? await sum('downstream_rq_total') : 0,
         errors: ready ? await sum('downstream_rq_5xx') : 0,
+        denied: ready && pod.service !== GATEWAY ? await statValue(socket, 'http.inbound.rbac.denied').catch(() => 0) : 0,
         versions: ready ? await xdsVersions(socket).catch(() => ({})) : {},
         clusters: ready ? (await clusterStatuses(socket).catch(() => [])).filter((c) => !INTERNAL_CLUSTERS.has(c.name)) : [],
       };

@@ -67,13 +67,15 @@ export function imageBuildArgs(tags: readonly string[], containerfile: string, c
 
 /**
  * Runs Envoy from the very image the pod will use, to check a config before anything starts.
- * A bootstrap that reads a mesh directory needs it mounted: Envoy checks that its files exist.
+ * A bootstrap that reads a mesh directory, or SDS files of an identity directory, needs it
+ * mounted: Envoy checks that its files exist.
  */
-export function envoyValidateArgs(image: string, configFile: string, xdsDir?: string): string[] {
+export function envoyValidateArgs(image: string, configFile: string, xdsDir?: string, meshTlsDir?: string): string[] {
   return [
     'run', '--rm', '--network', 'none',
     '--volume', `${configFile}:/etc/podvoy/envoy.yaml:ro`,
     ...(xdsDir ? ['--volume', `${xdsDir}:/etc/podvoy/xds:ro`] : []),
+    ...(meshTlsDir ? ['--volume', `${meshTlsDir}:/etc/podvoy/mesh-tls:ro`] : []),
     '--entrypoint', '/usr/local/bin/envoy',
     image, '--mode', 'validate', '-c', '/etc/podvoy/envoy.yaml', '--log-level', 'error',
   ];

@@ -12,6 +12,8 @@ export interface SystemdUnits {
   readonly podUnits: readonly string[];
   /** Every file written: podman's units and podvoy's tmpfiles.d snippet. */
   readonly files: readonly string[];
+  /** With mTLS: the timer (to enable) that renews the mesh's certificates every hour. */
+  readonly timer?: string;
 }
 
 /**
@@ -19,7 +21,13 @@ export interface SystemdUnits {
  * and a tmpfiles.d snippet that recreates the pods' directories under /run (a tmpfs) first.
  * The units name pods by revision: write them again after a play that replaced pods.
  */
-export async function writeSystemdUnits(specName: string, roots: StateRoots, outDir: string): Promise<SystemdUnits> {
+export async function writeSystemdUnits(
+  specName: string,
+  roots: StateRoots,
+  outDir: string,
+  /** Units of podvoy's own to write beside podman's (the certificate renewal service and its timer). */
+  extra?: { readonly files: readonly { readonly name: string; readonly text: string }[]; readonly timer: string },
+): Promise<SystemdUnits> {
   const pods = (await listPods(specName)).filter((p) => p.status === 'Running');
   if (!pods.length) throw new NotDeployedError(`Nothing of ${specName} is running. Play it first; units are made from the running pods.`);
   await ensureDir(outDir, 0o755);
@@ -40,5 +48,9 @@ export async function writeSystemdUnits(specName: string, roots: StateRoots, out
   const tmpfiles = path.join(outDir, `podvoy-${specName}.conf`);
   await writeFileAtomic(tmpfiles, `# The run directories of ${specName}'s pods, made at boot (systemd-tmpfiles).\n${lines.join('\n')}\n`);
   files.push(tmpfiles);
-  return { dir: outDir, podUnits: pods.map((p) => `pod-${p.name}.service`), files };
+  for (const unit of extra?.files ?? []) {
+    await writeFileAtomic(path.join(outDir, unit.name), unit.text);
+    files.push(path.join(outDir, unit.name));
+  }
+  return { dir: outDir, podUnits: pods.map((p) => `pod-${p.name}.service`), files, ...(extra ? { timer: extra.timer } : {}) };
 }

@@ -13,6 +13,7 @@ import { envoyValidateArgs, kubePlayArgs, networkCreateArgs, networkExistsArgs, 
 import { removePods, type DeployedPod } from '../podman/pods.js';
 import { assertPortFree } from '../ports.js';
 import { targetOfDeployed, targetOfGateway, targetOfPlan, waitUntilReady, type ReadinessOptions } from '../envoy/readiness.js';
+import { ensureMeshCertificates, listMeshCertificates, type CertificatesResult } from '../pki/index.js';
 import { prepareTls } from '../tls.js';
 import type { PodAction, PodStart, RolloutPlan } from './plan.js';
 import { STOP_SECONDS, registryOf, removePodFiles, retirePods, watchingEnvoys, type DeploymentPlace } from './retire.js';
@@ -32,6 +33,10 @@ export interface PlayResult {
   readonly removed: readonly string[];
   /** Mesh files this play changed (routes, weights, endpoints), each applied by every Envoy watching it. */
   readonly meshChanges: readonly string[];
+  /** With mTLS: the mesh's certificates after this play, and which it renewed. */
+  readonly certificates?: CertificatesResult;
+  /** In a mesh: whether its hops are mutual TLS (`on`) or plain HTTP (`off`, the spec says `mtls: false`). */
+  readonly mtls?: 'on' | 'off';
 }
 
 const OUTCOME: Record<PodAction, ServiceOutcome> = { create: 'created', replace: 'replaced', restart: 'started' };
@@ -78,6 +83,10 @@ export async function executeRollout(
   }
   const tls = deployment.gateway?.plan.tls;
   if (tls && plan.gateway) await prepareTls(tls, CONTAINER_UID);
+  // Every identity is made or renewed before a pod that needs it starts.
+  const certificates =
+    deployment.meshTls &&
+    (await ensureMeshCertificates(deployment.meshTls.plan, { roots: deployment.roots, sds: deployment.meshTls.sds, onProgress: progress, timeoutMs }));
   const snapshot = await snapshotMeshFiles(deployment.meshFiles(deployment.registry));
   // New Envoys need their mesh files to exist; changes to existing files wait until the new pods
   // are registered, so that no route points at a service before it has a pod.
@@ -179,7 +188,14 @@ export async function executeRollout(
   // In the spec's order, whichever pod served first.
   const order = [...deployment.pods, ...(deployment.gateway ? [deployment.gateway] : [])].map((p) => p.plan.pod);
   outcomes.sort((a, b) => order.indexOf(a.pod) - order.indexOf(b.pod));
-  return { spec: plan.spec, services: outcomes, removed: plan.removed.map((p) => p.name), meshChanges: [...meshChanges].sort() };
+  return {
+    spec: plan.spec,
+    services: outcomes,
+    removed: plan.removed.map((p) => p.name),
+    meshChanges: [...meshChanges].sort(),
+    // Listed again: the Envoys serving each certificate are the pods that run now.
+    ...(certificates ? { certificates: { ...(await listMeshCertificates(plan.spec, { roots: deployment.roots })), renewed: certificates.renewed } } : {}),
+  };
 }
 
 /** Runs `task` for each item, at most `limit` at a time; waits for all, then throws the first failure. */
@@ -210,7 +226,7 @@ async function writePodFiles(start: PodStart): Promise<void> {
   await writeFileAtomic(paths.envoyConf, files.envoyYaml);
   if (files.nginxConf !== undefined) await writeFileAtomic(paths.nginxConf, files.nginxConf);
   await writeFileAtomic(paths.podYaml, files.podYaml);
-  await podman(envoyValidateArgs(start.envoyImage, paths.envoyConf, start.xdsDir)).catch((error: unknown) => {
+  await podman(envoyValidateArgs(start.envoyImage, paths.envoyConf, start.xdsDir, start.meshTlsDir)).catch((error: unknown) => {
     throw error instanceof EngineCommandError ? new EnvoyConfigError(paths.envoyConf, error.stderr) : error;
   });
 }
