@@ -207,7 +207,8 @@ export class KubeVersionError extends PodvoyError {
   ) {
     super(
       `The cluster runs Kubernetes ${serverVersion}; podvoy needs ${minimum} or newer, for native sidecars ` +
-        '(init containers with restartPolicy: Always). Nothing was applied. Upgrade the cluster, or use another context.',
+        '(init containers with restartPolicy: Always, 1.29) and the preStop sleep that drains a pod (1.30). ' +
+        'Nothing was applied. Upgrade the cluster, or use another context.',
     );
   }
 }
