@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { play, status } from '../src/index.js';
-import { freePort, netnsPid, pollUntil, uniqueName, workspace, type Workspace } from './support.js';
+import { networkName } from '../src/mesh/names.js';
+import { freePort, netnsPid, podman, pollUntil, uniqueName, workspace, type Workspace } from './support.js';
 
 /**
  * The mesh the data-plane, memory and mesh-change sections share: a gateway (plain HTTP, so
@@ -17,6 +18,10 @@ export interface BenchMesh {
   readonly pods: Readonly<Record<string, string>>;
   /** The host PID of a process inside the site pod's network namespace. */
   readonly siteNetns: number;
+  /** The same for the gateway's pod. */
+  readonly gatewayNetns: number;
+  /** The site pod's address on the mesh network. */
+  readonly siteAddress: string;
   /** Rewrites the spec with /whoami.txt routed to that service, and returns the spec's path. */
   routeWhoamiTo(service: 'site' | 'alt'): Promise<string>;
 }
@@ -67,5 +72,6 @@ export async function playBenchMesh(options: { mtls?: boolean } = {}): Promise<B
   await pollUntil(`${gatewayUrl}${PAYLOADS['1KiB']}`, (r) => r.status === 200, { intervalMs: 50, timeoutMs: 30_000 });
   const envoys = (await status(name, { roots: ws.roots })).envoys;
   const pods = Object.fromEntries(envoys.map((e) => [e.service, e.pod]));
-  return { name, ws, file, gatewayUrl, pods, siteNetns: await netnsPid(pods.site!), routeWhoamiTo };
+  const siteAddress = await podman('inspect', '--format', `{{(index .NetworkSettings.Networks "${networkName({ name })}").IPAddress}}`, `${pods.site!}-nginx`);
+  return { name, ws, file, gatewayUrl, pods, siteNetns: await netnsPid(pods.site!), gatewayNetns: await netnsPid(pods.gateway!), siteAddress, routeWhoamiTo };
 }

@@ -50,7 +50,27 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
     );
   }
 
-  goals.push(...judgeMtls(r.mtls));
+  // The limit that can be approached: podvoy's configuration against a reference Envoy doing the same hop.
+  for (const size of sizes) {
+    for (const [ours, ref, what] of [
+      ['b', 'd', "podvoy's sidecar"],
+      ['e', 'f', "podvoy's gateway"],
+    ] as const) {
+      const [o, f] = [fig(size, ours), fig(size, ref)];
+      if (!o || !f) continue;
+      const rps = o.maxRps / f.maxRps;
+      goals.push(
+        goal(`${size}: ${what} >= 0.95x the max requests/s of a reference Envoy doing the same hop`, rps >= 0.95, () =>
+          `${((0.95 - rps) * 100).toFixed(0)} points: ${x(rps)} (${o.maxRps.toFixed(0)} against ${f.maxRps.toFixed(0)} req/s)`),
+      );
+      const p99 = o.p99Ms / f.p99Ms;
+      goals.push(
+        goal(`${size}: ${what}'s p99 at ${r.dataPlane.options.rate} requests/s within 1/0.95 of the reference's`, p99 <= 1 / 0.95, () =>
+          `${ms(o.p99Ms - f.p99Ms / 0.95)}: ${ms(o.p99Ms)} against ${ms(f.p99Ms)}`),
+      );
+    }
+  }
+  if (r.mtls) goals.push(...judgeMtls(r.mtls));
 
   const d = r.deploy;
   const steps = Object.entries(playStepTotals(d.rounds[0]!)).sort((a, b) => b[1] - a[1]);
@@ -102,6 +122,19 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
   }
 
   const points = r.scale.points;
+  const largest = points.at(-1);
+  if (largest) {
+    const playRatio = largest.playMs / largest.bareServedMs;
+    goals.push(
+      goal(`a ${largest.services}-service mesh played within 1.25x of one bare podman kube play of its pods (until served)`, playRatio <= 1.25, () =>
+        `${x(playRatio - 1.25)}: ${x(playRatio)} (${ms(largest.playMs)} against ${ms(largest.bareServedMs)}, of which kube play ${ms(largest.bareKubePlayMs)})`),
+    );
+    const downRatio = largest.downMs / largest.barePodRmMs;
+    goals.push(
+      goal(`down of a ${largest.services}-service mesh within 1.25x of bare podman pod rm -f`, downRatio <= 1.25, () =>
+        `${x(downRatio - 1.25)}: ${x(downRatio)} (${ms(largest.downMs)} against ${ms(largest.barePodRmMs)})`),
+    );
+  }
   if (points.length === 3) {
     for (const [label, pick] of [
       ['render time', (p: (typeof points)[number]) => p.renderMs],

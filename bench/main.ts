@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { podPaths } from '../src/mesh/layout.js';
 import { playBenchMesh } from './bench-mesh.js';
+import { measureCompression } from './compression.js';
 import { parentPid } from './cpu.js';
 import { measureDataPlane } from './dataplane.js';
 import { measureDeploy } from './deploy.js';
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
   // podman's k8s-file log driver: each container's conmon writes every access-log line to disk.
   const groups = { conmon: await Promise.all(Object.values(processes).map(parentPid)) };
   const dataPlane = await section('data plane', () => measureDataPlane(mesh, { ...settings, processes, groups }));
+  const compression = await section('compression', () => measureCompression(mesh, { rounds: settings.rounds, maxSeconds: settings.maxSeconds, processes, groups }));
   const secure = await section('mTLS mesh up', () => playBenchMesh({ mtls: true }));
   const mtls = await section('mTLS', () => measureMtls(mesh, secure, settings));
   await secure.ws.cleanup();
@@ -120,7 +122,7 @@ async function main(): Promise<void> {
     wall.setup = setup;
     wall.total = wall.benchmark + setup;
   }
-  const partial = { machine, dataPlane, mtls, memory, meshChange, meshChangeCli, deploy, scale, wallSeconds: wall };
+  const partial = { machine, dataPlane, compression, mtls, memory, meshChange, meshChangeCli, deploy, scale, wallSeconds: wall };
   const results: Results = { ...partial, goals: judgeGoals(partial) };
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   const written = await writeResults(dir, results, quick ? 'quick' : 'latest');

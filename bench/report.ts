@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ENCODINGS } from './compression.js';
 import { PATHS } from './dataplane.js';
 import { playStepTotals } from './deploy.js';
 import { FIXED_LOAD, MAX_LOAD } from './load.js';
@@ -13,6 +14,7 @@ const table = (head: readonly string[], rows: readonly (readonly (string | numbe
 const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const mib = (kib: number) => f(kib / 1024, 1);
 const s = (ms: number) => f(ms / 1000, 2);
+const x2 = (ratio: number) => f(ratio, 2);
 
 export function renderMarkdown(r: Results): string {
   const m = r.machine;
@@ -39,7 +41,9 @@ export function renderMarkdown(r: Results): string {
     '',
     `Maximum rate: wrk, ${MAX_LOAD.threads} thread, ${MAX_LOAD.connections} connections, ${dp.options.maxSeconds} s. ` +
       `Latency: h2load at a fixed ${dp.options.rate} requests/s (${FIXED_LOAD.clients} HTTP/1.1 connections), ${dp.options.fixedSeconds} s. ` +
-      `Paths interleaved, median of ${dp.options.rounds} rounds; (a) and (b) run inside the pod's network namespace, (c) from the host to the gateway's HTTP port.`,
+      `Paths interleaved, median of ${dp.options.rounds} rounds; (a), (b), (d), (h), (i) run inside the site pod's network namespace, (e), (f), (g) inside the gateway pod's, (c) from the host to the gateway's HTTP port. ` +
+      'A reference Envoy is the same binary with the smallest configuration that does the same hop (one listener, one route, one static cluster, no access log, the same concurrency): ' +
+      "(b) against (d) is what podvoy's sidecar configuration costs, (e) against (f) its gateway's. The tries, with the small file: (g) against (f) is HTTP/1.1 against HTTP/2 from the gateway to the sidecars; (i) against (h) a unix socket against loopback TCP between a sidecar and nginx (a second nginx serving the same site on both).",
     '',
     table(
       ['file', 'path', 'max req/s', 'x (a)', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'errors'],
@@ -64,7 +68,7 @@ export function renderMarkdown(r: Results): string {
       dp.figures.map((x) => [x.size, `(${x.path})`, ...cpuLabels.map((k) => f(x.cpuUsPerRequest[k]!, 1)), f(x.machineBusy * 100)]),
     ),
     '',
-    ...renderMtls(r.mtls),
+    ...(r.mtls ? renderMtls(r.mtls) : []),
     '## 2. Deploy (the blog example behind a gateway)',
     '',
     `Pods: ${d.pods.join(', ')}. Median of ${d.rounds.length} interleaved rounds; each until the first 200 through the gateway.`,
@@ -126,27 +130,61 @@ export function renderMarkdown(r: Results): string {
     '',
     '## 5. Scale (N static services behind one gateway)',
     '',
+    'Bare podman beside it, on the same rendered pods: one `podman kube play` of all of them (one multi-document file), then the wait until every service answers through the gateway; and `podman pod rm -f` of them.',
+    '',
     table(
-      ['services', 'containers', 'render ms', 'play s', 'play s / service', 'mesh change p50 ms', 'of which podvoy ms', 'mesh change max ms', 'Envoys restarted', 'down s', 'gateway RSS MiB'],
+      ['services', 'containers', 'render ms', 'play s', 'bare kube play s', 'bare until served s', 'play / bare', 'mesh change p50 ms', 'of which podvoy ms', 'mesh change max ms', 'Envoys restarted', 'down s', 'bare pod rm -f s', 'down / bare', 'gateway RSS MiB'],
       r.scale.points.map((p) => [
         p.services,
         p.containers,
         f(p.renderMs),
         s(p.playMs),
-        s(p.playMs / p.services),
+        s(p.bareKubePlayMs),
+        s(p.bareServedMs),
+        x2(p.playMs / p.bareServedMs),
         f(p.changeP50Ms),
         f(p.changeWrittenP50Ms),
         f(p.changeMaxMs),
         p.envoysRestarted,
         s(p.downMs),
+        s(p.barePodRmMs),
+        x2(p.downMs / p.barePodRmMs),
         mib(p.gatewayRss.rssKiB),
       ]),
     ),
     '',
   );
+  if (r.compression) out.push(...compressionSection(r.compression));
   return out.join('\n');
 }
 
+export function compressionSection(c: NonNullable<Results['compression']>): string[] {
+  const labels = Object.keys(c.figures[0]?.cpuUsPerRequest ?? {});
+  const identity = c.figures.find((x) => x.encoding === 'identity');
+  return [
+    `## 6. Compression (a ${c.page.bytes / 1024} KiB HTML page through the gateway)`,
+    '',
+    `wrk as in section 1 (${c.options.maxSeconds} s), with Accept-Encoding as shown; the sidecar compresses, except the page with a .gz file beside it, which nginx sends as it is. ` +
+      `Encodings interleaved, median of ${c.options.rounds} rounds. Bytes are what wrk read per answer, headers included.`,
+    '',
+    table(
+      ['Accept-Encoding', 'max req/s', 'bytes/answer', 'x identity bytes', ...labels.map((k) => `${k} CPU µs/req`), 'path CPU µs/req', 'cores busy %', 'errors'],
+      c.figures.map((x) => [
+        ENCODINGS[x.encoding].label,
+        f(x.maxRps),
+        f(x.bytesPerRequest),
+        identity ? f(x.bytesPerRequest / identity.bytesPerRequest, 3) : 'n/a',
+        ...labels.map((k) => f(x.cpuUsPerRequest[k]!, 1)),
+        f(Object.values(x.cpuUsPerRequest).reduce((a, b) => a + b, 0), 1),
+        f(x.machineBusy * 100),
+        x.errors,
+      ]),
+    ),
+    '',
+  ];
+}
+
+/** Writes `<base>.json` and `<base>.md` to `dir`. */
 /** Section 1b: the same gateway -> sidecar -> nginx path with mTLS and without. */
 export function renderMtls(m: MtlsResult): string[] {
   return [
@@ -175,7 +213,6 @@ export function renderMtls(m: MtlsResult): string[] {
   ];
 }
 
-/** Writes `<base>.json` and `<base>.md` to `dir`. */
 export async function writeResults(dir: string, r: Results, base: string): Promise<{ json: string; md: string; markdown: string }> {
   await mkdir(dir, { recursive: true });
   const markdown = renderMarkdown(r);

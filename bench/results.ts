@@ -1,3 +1,4 @@
+import type { CompressionResult } from './compression.js';
 import type { DataPlaneResult } from './dataplane.js';
 import type { DeployResult } from './deploy.js';
 import type { Machine } from './machine.js';
@@ -30,8 +31,10 @@ export interface Goal {
 export interface Results {
   readonly machine: Machine;
   readonly dataPlane: DataPlaneResult;
-  /** Gateway -> sidecar with mTLS against without, two meshes side by side. */
-  readonly mtls: MtlsResult;
+  /** A 100 KiB HTML page through the gateway, uncompressed, gzip and brotli; absent from runs before it existed. */
+  readonly compression?: CompressionResult;
+  /** Gateway -> sidecar with mTLS against without, two meshes side by side; absent from runs before it existed. */
+  readonly mtls?: MtlsResult;
   readonly memory: readonly MemoryRow[];
   /** Through the library's play, in this process. */
   readonly meshChange: MeshChangeResult;

@@ -1,7 +1,11 @@
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { down, play, render } from '../src/index.js';
+import { podPaths, specStateDir } from '../src/mesh/layout.js';
+import { GATEWAY, networkName } from '../src/mesh/names.js';
 import { rssOf, type Rss } from './memory.js';
 import { measureMeshChanges } from './mesh-change.js';
-import { containerPids, freePort, median, say, timed, uniqueName, workspace } from './support.js';
+import { containerPids, freePort, median, now, podman, pollUntil, say, timed, uniqueName, workspace } from './support.js';
 
 /**
  * Meshes of N static services behind one gateway (each service its own route prefix): the
@@ -23,6 +27,14 @@ export interface ScalePoint {
   readonly changes: number;
   readonly envoysRestarted: number;
   readonly downMs: number;
+  /**
+   * Bare podman, side by side: one `podman kube play` of every pod YAML podvoy rendered (one
+   * multi-document file, as a user of bare podman would write it), then the wait until every
+   * service answers through the gateway; and `podman pod rm -f` of the same pods.
+   */
+  readonly bareKubePlayMs: number;
+  readonly bareServedMs: number;
+  readonly barePodRmMs: number;
   /** The gateway Envoy's resident memory once the mesh is up. */
   readonly gatewayRss: Rss;
 }
@@ -56,6 +68,8 @@ export async function measureScalePoint(services: number, options: { renderRuns:
     for (let i = 0; i < services; i++) {
       files[`sites/s${i}/index.html`] = `<!doctype html><title>s${i}</title>\n`;
       files[`sites/s${i}/whoami.txt`] = `s${i}\n`;
+      // What the gateway's /s<i>/ route reaches (routes keep the path).
+      files[`sites/s${i}/s${i}/index.html`] = `<!doctype html><title>s${i}</title>\n`;
     }
     await ws.write(files);
     const file = await ws.writeSpec(name, scaleSpec(name, port, services, false));
@@ -87,6 +101,26 @@ export async function measureScalePoint(services: number, options: { renderRuns:
       options.changes,
     );
 
+    // The pods podvoy rendered, services first and the gateway last, as podvoy starts them.
+    const dirs = await readdir(specStateDir(ws.roots, name), { withFileTypes: true });
+    const pods = dirs
+      .filter((d) => d.isDirectory() && d.name.startsWith(`${name}-`))
+      .map((d) => d.name)
+      .sort((x, y) => Number(x.startsWith(`${name}-${GATEWAY}-`)) - Number(y.startsWith(`${name}-${GATEWAY}-`)) || x.localeCompare(y));
+    const all = path.join(ws.dir, 'all-pods.yaml');
+    await writeFile(all, (await Promise.all(pods.map((pod) => readFile(podPaths(ws.roots, name, pod).podYaml, 'utf8')))).join('\n---\n'));
+
+    say(`scale ${services}: bare podman pod rm -f, then one kube play of all ${pods.length} pods`);
+    const bareRm = await timed(() => podman('pod', 'rm', '-f', ...pods));
+    for (const pod of pods) await rm(podPaths(ws.roots, name, pod).adminSocket, { force: true });
+    const bareStart = now();
+    await podman('kube', 'play', '--network', networkName({ name }), all);
+    const kubePlayed = now();
+    let servedAt = kubePlayed;
+    for (let i = 0; i < services; i++) {
+      servedAt = await pollUntil(`http://127.0.0.1:${port}/s${i}/`, (r) => r.status === 200, { intervalMs: 10, timeoutMs: 120_000 });
+    }
+
     say(`scale ${services}: down`);
     const downed = await timed(() => down(name, { roots: ws.roots }));
     return {
@@ -100,6 +134,9 @@ export async function measureScalePoint(services: number, options: { renderRuns:
       changes: changed.changes,
       envoysRestarted: changed.envoysRestarted.length,
       downMs: downed.ms,
+      bareKubePlayMs: kubePlayed - bareStart,
+      bareServedMs: servedAt - bareStart,
+      barePodRmMs: bareRm.ms,
       gatewayRss,
     };
   } finally {

@@ -23,11 +23,17 @@ export function formatProblem(p: SpecProblem): string {
   return p.path ? `${where}: ${p.path}: ${p.message}` : `${where}: ${p.message}`;
 }
 
+/** A message lists at most this many problems; `SpecError.problems` holds them all. */
+export const SHOWN_PROBLEMS_MAX = 50;
+
 /** A spec that cannot be played: every problem at once, each with its position. */
 export class SpecError extends PodvoyError {
   constructor(readonly problems: readonly SpecProblem[]) {
     const count = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
-    super(`The spec has ${count}:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    const listed = problems.slice(0, SHOWN_PROBLEMS_MAX).map((p) => `  ${formatProblem(p)}`);
+    const more = problems.length - listed.length;
+    if (more > 0) listed.push(`  ...and ${more} more (${more === 1 ? 'it is' : 'they are'} not shown). Fix these first.`);
+    super(`The spec has ${count}:\n${listed.join('\n')}`);
   }
 }
 
@@ -125,5 +131,102 @@ export class PodNotReadyError extends PodvoyError {
 /** A command names a spec that has nothing deployed, or a container the pod does not have. */
 export class NotDeployedError extends PodvoyError {}
 
+/** Another podvoy command holds the lock of a spec for longer than we wait. */
+export class LockTimeoutError extends PodvoyError {
+  constructor(
+    readonly file: string,
+    readonly holder: string,
+    readonly waitedMs: number,
+  ) {
+    super(
+      `Another podvoy command (pid ${holder}) is changing this spec; waited ${(waitedMs / 1000).toFixed(0)} s for ${file}. ` +
+        'Let it finish and try again; if no podvoy runs, remove that file.',
+    );
+  }
+}
+
+/** The mesh did not reach the expected state in time. */
+export class MeshTimeoutError extends PodvoyError {
+  constructor(
+    readonly waitedFor: string,
+    readonly waitedMs: number,
+  ) {
+    super(`Timed out after ${(waitedMs / 1000).toFixed(1)} s waiting for ${waitedFor}. \`podvoy logs\` shows what Envoy said.`);
+  }
+}
+
+/** Envoy refused a mesh file; it keeps running with the file's previous version. */
+export class MeshFileRejectedError extends PodvoyError {
+  constructor(
+    readonly file: string,
+    readonly pod: string,
+    readonly reason: string,
+  ) {
+    super(`Envoy in ${pod} rejected ${file} and keeps its previous version: ${reason}\nThis is a podvoy bug if the spec validated; please report it with the spec.`);
+  }
+}
+/** One spec feature that cannot be the same on a Kubernetes cluster. */
+export interface KubernetesProblem {
+  /** Dotted path of the spec key, e.g. `gateway.https`. */
+  readonly path: string;
+  /** Why, and the Kubernetes way to get it. */
+  readonly message: string;
+}
+
+/** A spec that cannot run on a cluster as it runs on podman: every reason at once. */
+export class KubernetesRenderError extends PodvoyError {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly KubernetesProblem[],
+  ) {
+    const count = problems.length === 1 ? 'a feature' : `${problems.length} features`;
+    super(
+      `${file} has ${count} a Kubernetes cluster cannot run the same way:\n` +
+        problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'),
+    );
+  }
+}
+
+/** kubectl cannot reach the cluster, or the kubeconfig/context is wrong; nothing was applied. */
+export class KubeUnreachableError extends PodvoyError {
+  constructor(
+    readonly target: string,
+    readonly reason: string,
+    readonly fix: string,
+  ) {
+    super(`Cannot reach the cluster of ${target}: ${reason}. Nothing was applied. ${fix}`);
+  }
+}
+
+/** The cluster is too old for what the manifests need; nothing was applied. */
+export class KubeVersionError extends PodvoyError {
+  constructor(
+    readonly serverVersion: string,
+    readonly minimum: string,
+  ) {
+    super(
+      `The cluster runs Kubernetes ${serverVersion}; podvoy needs ${minimum} or newer, for native sidecars ` +
+        '(init containers with restartPolicy: Always). Nothing was applied. Upgrade the cluster, or use another context.',
+    );
+  }
+}
+
+/** A rollout did not complete in time: why each stuck pod is stuck, and what exists now. */
+export class KubeRolloutError extends PodvoyError {
+  constructor(
+    readonly namespace: string,
+    readonly deployment: string,
+    readonly waitedMs: number,
+    readonly reasons: readonly string[],
+    readonly existing: readonly string[],
+  ) {
+    super(
+      `Deployment ${deployment} in namespace ${namespace} did not roll out within ${(waitedMs / 1000).toFixed(0)} s` +
+        (reasons.length ? `:\n${reasons.map((r) => `  ${r}`).join('\n')}` : ' (no pod reported a reason).') +
+        `\nWhat exists in ${namespace} now: ${existing.length ? existing.join(', ') : 'nothing'}.` +
+        `\nFix the cause and apply again, or remove it all with \`podvoy kube delete <spec>\`.`,
+    );
+  }
+}
 /** The mesh's certificates cannot be made, read or applied; the message says what to fix. */
 export class CertificateError extends PodvoyError {}

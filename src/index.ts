@@ -1,45 +1,36 @@
 /**
  * podvoy's library API: the CLI and the tests use only this. Each function runs the pipeline
- * spec -> model -> render -> engine for one verb.
+ * spec -> model -> render -> engine for one verb, and loads the modules it needs when called,
+ * so that a quick verb (`podvoy ps`) does not pay for the renderer, YAML or HTTP clients.
  */
-import path from 'node:path';
-import { specStateDir, type StateRoots } from './mesh/layout.js';
-import { planMeshTls } from './mesh/identity.js';
-import { planGateway, planService } from './mesh/plan.js';
-import { withPods, type Registry } from './mesh/registry.js';
-import { renderGateway, renderPod } from './render/pod.js';
-import { renderMeshFiles } from './render/xds.js';
-import { SDS_RENDERER } from './render/mesh-tls.js';
-import { renderCertsRenewUnits } from './render/systemd-certs.js';
-import { TEMPLATE_NAMES, compileTemplates } from './render/templates.js';
-import { loadSpec } from './spec/load.js';
+import type { StateRoots } from './mesh/layout.js';
 import type { Spec } from './spec/model.js';
-import { runDoctor, type Check } from './engine/doctor.js';
-import { downSpec, type DownResult } from './engine/down.js';
-import { PACKAGE_ROOT, readTextFiles, writeFileAtomic } from './engine/files.js';
-import { buildImages as buildLocalImages, ensureImage, resolveImages, type BuiltImage } from './engine/images.js';
-import { showLogs, type LogsOptions } from './engine/logs.js';
-import { playPods, type PlannedPod, type PlayInput, type PlayResult } from './engine/play.js';
-import { listPods, type DeployedPod } from './engine/pods.js';
-import { readStatus, type DeploymentStatus } from './engine/status.js';
-import { writeSystemdUnits, type SystemdUnits } from './engine/systemd.js';
-import { hasMeshCertificates, listMeshCertificates, renewMeshCertificates, rotateMeshCa, type CertificatesResult } from './engine/pki/index.js';
-import type { ReadinessOptions } from './engine/readiness.js';
+import type { Check } from './engine/podman/doctor.js';
+import type { BuiltImage } from './engine/podman/images.js';
+import type { LogsOptions } from './engine/podman/logs.js';
+import type { DeployedPod } from './engine/podman/pods.js';
+import type { DeploymentStatus } from './engine/envoy/status.js';
+import type { SystemdUnits } from './engine/podman/systemd.js';
+import type { ReadinessOptions } from './engine/envoy/readiness.js';
+import type { RolloutDiff } from './engine/rollout/describe.js';
+import type { DownResult } from './engine/rollout/down.js';
+import type { PlayResult } from './engine/rollout/execute.js';
+import type { CertificatesResult } from './engine/pki/index.js';
 
 export * from './errors.js';
 export type { Spec, Service, StaticApp, ImageApp, Sidecar, Publish } from './spec/model.js';
 export type { StateRoots } from './mesh/layout.js';
-export type { PlayResult, ServiceOutcome } from './engine/play.js';
-export type { DownResult } from './engine/down.js';
-export type { DeployedPod } from './engine/pods.js';
-export type { DeploymentStatus, EnvoyStatus } from './engine/status.js';
-export type { ClusterStatus, HostStatus } from './engine/envoy-admin.js';
-export type { Check } from './engine/doctor.js';
-export type { SystemdUnits } from './engine/systemd.js';
-export type { BuiltImage } from './engine/images.js';
-export type { LogsOptions } from './engine/logs.js';
+export type { PlayResult, ServiceOutcome } from './engine/rollout/execute.js';
+export type { DownResult } from './engine/rollout/down.js';
+export type { RolloutDiff } from './engine/rollout/describe.js';
+export type { DeployedPod } from './engine/podman/pods.js';
+export type { DeploymentStatus, EnvoyStatus } from './engine/envoy/status.js';
+export type { ClusterStatus, HostStatus } from './engine/envoy/admin.js';
+export type { Check } from './engine/podman/doctor.js';
+export type { SystemdUnits } from './engine/podman/systemd.js';
+export type { BuiltImage } from './engine/podman/images.js';
+export type { LogsOptions } from './engine/podman/logs.js';
 export type { CertificatesResult, CertificateInfo } from './engine/pki/index.js';
-export { loadSpec };
 
 export interface CommonOptions {
   /** Where podvoy keeps rendered files and sockets. @default from PODVOY_STATE_DIR / PODVOY_RUN_DIR, else /var/lib/podvoy and /run/podvoy */
@@ -55,37 +46,41 @@ export function defaultRoots(env: NodeJS.ProcessEnv = process.env): StateRoots {
   };
 }
 
-/** Resolves images and renders every pod of a spec, and how to render its mesh directory. */
-async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<PlayInput> {
-  const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
-  const templates = compileTemplates(sources);
-  const images = await resolveImages(spec.images, { pull });
-  const services: PlannedPod[] = [];
-  for (const service of spec.services) {
-    if (pull && service.app.kind === 'image') {
-      await ensureImage(service.app.image, `Fix services.${service.name}.image in the spec, or build that image locally.`);
-    }
-    for (const plan of planService(spec, service, images, roots, sources)) services.push({ plan, rendered: renderPod(templates, plan) });
-  }
-  const gatewayPlan = planGateway(spec, images.envoy, roots, sources);
-  const hasMesh = gatewayPlan !== undefined || spec.services.some((s) => s.upstreams.length > 0);
-  return {
-    specName: spec.name,
-    services,
-    ...(gatewayPlan ? { gateway: { plan: gatewayPlan, rendered: renderGateway(templates, gatewayPlan) } } : {}),
-    ...(hasMesh ? { renderMesh: (registry: Registry) => renderMeshFiles(spec, registry, roots) } : {}),
-    ...(spec.mtls ? { meshTls: { plan: planMeshTls(spec)!, sds: SDS_RENDERER } } : {}),
-  };
+const pipeline = () => import('./pipeline.js');
+
+/** Reads and validates a spec file into its model; throws `SpecError` with every problem. */
+export async function loadSpec(file: string): Promise<Spec> {
+  return (await import('./spec/load.js')).loadSpec(file);
+}
+
+export interface PlayOptions extends CommonOptions, ReadinessOptions {
+  /** How many pods start at once. @default the number of cores */
+  readonly concurrency?: number;
 }
 
 /** Plays a spec file: returns once every service serves through its sidecar. */
-export async function play(file: string, options: CommonOptions & ReadinessOptions = {}): Promise<PlayResult> {
-  const spec = await loadSpec(file);
+export async function play(file: string, options: PlayOptions = {}): Promise<PlayResult> {
   const roots = options.roots ?? defaultRoots();
+  const [{ loadSpecFor, planSpec }, { playDeployment }] = await Promise.all([pipeline(), import('./engine/rollout/play.js')]);
+  const spec = await loadSpecFor(file, roots);
   const mesh = spec.gateway !== undefined || spec.services.some((s) => s.upstreams.length > 0);
-  if (mesh && !spec.mtls) options.onProgress?.('mTLS is off (mtls: false): the mesh\'s Envoys talk plain HTTP to each other');
-  const result = await playPods(await planSpec(spec, roots, true), { ...options, roots });
+  if (mesh && !spec.mtls) options.onProgress?.("mTLS is off (mtls: false): the mesh's Envoys talk plain HTTP to each other");
+  const result = await playDeployment({ specName: spec.name, roots }, () => planSpec(spec, roots, true), options);
   return mesh ? { ...result, mtls: spec.mtls ? 'on' : 'off' } : result;
+}
+
+/**
+ * What `play` would do now, computed by the same planner play walks: pods to start, replace
+ * and retire, each mesh file as a unified diff, the Envoys that start or stop. Starts nothing.
+ */
+export async function diff(file: string, options: CommonOptions = {}): Promise<RolloutDiff> {
+  const roots = options.roots ?? defaultRoots();
+  const [{ loadDeployment }, { planPlay }, { describeRollout }] = await Promise.all([
+    pipeline(),
+    import('./engine/rollout/play.js'),
+    import('./engine/rollout/describe.js'),
+  ]);
+  return describeRollout(await planPlay(await loadDeployment(file, roots, false)), roots);
 }
 
 /**
@@ -94,52 +89,24 @@ export async function play(file: string, options: CommonOptions & ReadinessOptio
  */
 export async function down(fileOrName: string, options: CommonOptions & { service?: string } = {}): Promise<DownResult> {
   const roots = options.roots ?? defaultRoots();
-  if (options.service === undefined) return downSpec(await specNameOf(fileOrName), roots);
-  const spec = await loadSpec(fileOrName);
-  const input = await planSpec(spec, roots, false);
-  return downSpec(spec.name, roots, { service: options.service, ...(input.renderMesh ? { renderMesh: input.renderMesh } : {}) });
+  const [{ loadDeployment, specNameOf }, { downDeployment, downService }] = await Promise.all([pipeline(), import('./engine/rollout/down.js')]);
+  if (options.service === undefined) return downDeployment(await specNameOf(fileOrName), roots);
+  return downService(await loadDeployment(fileOrName, roots, false), options.service);
 }
 
 /** What every Envoy of a deployment reports: endpoints, their health, traffic, mesh file versions. */
 export async function status(fileOrName: string, options: CommonOptions = {}): Promise<DeploymentStatus> {
+  const [{ specNameOf }, { readStatus }] = await Promise.all([pipeline(), import('./engine/envoy/status.js')]);
   return readStatus(await specNameOf(fileOrName), options.roots ?? defaultRoots());
-}
-
-/** The mesh's certificates: each identity, its SPIFFE ID, its expiry and the Envoys serving it. */
-export async function certificates(fileOrName: string, options: CommonOptions = {}): Promise<CertificatesResult> {
-  return listMeshCertificates(await specNameOf(fileOrName), { roots: options.roots ?? defaultRoots() });
-}
-
-/**
- * Renews the mesh's certificates past half their life (all of them with `force`), in place:
- * each Envoy picks up its new certificate from its watched directory, without a restart.
- */
-export async function renewCertificates(fileOrName: string, options: CommonOptions & ReadinessOptions & { force?: boolean } = {}): Promise<CertificatesResult> {
-  return renewMeshCertificates(await specNameOf(fileOrName), {
-    roots: options.roots ?? defaultRoots(),
-    sds: SDS_RENDERER,
-    ...(options.force ? { force: true } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-  });
-}
-
-/** Replaces the CA podvoy made: the new root is trusted beside the old until every certificate is reissued. */
-export async function rotateCa(fileOrName: string, options: CommonOptions & ReadinessOptions = {}): Promise<CertificatesResult> {
-  return rotateMeshCa(await specNameOf(fileOrName), {
-    roots: options.roots ?? defaultRoots(),
-    sds: SDS_RENDERER,
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-  });
 }
 
 /** The pods podvoy runs. */
 export async function ps(): Promise<DeployedPod[]> {
-  return listPods();
+  return (await import('./engine/podman/pods.js')).listPods();
 }
 
 export async function logs(fileOrName: string, options: LogsOptions = {}): Promise<void> {
+  const [{ specNameOf }, { showLogs }] = await Promise.all([pipeline(), import('./engine/podman/logs.js')]);
   return showLogs(await specNameOf(fileOrName), options);
 }
 
@@ -154,20 +121,24 @@ export interface RenderedFile {
  * writes the files there.
  */
 export async function render(file: string, options: CommonOptions & { outDir?: string } = {}): Promise<RenderedFile[]> {
-  const spec = await loadSpec(file);
   const roots = options.roots ?? defaultRoots();
-  const input = await planSpec(spec, roots, false);
-  const pods = [...input.services, ...(input.gateway ? [input.gateway] : [])];
-  // The mesh files as they will be once every planned pod is registered.
-  const registry = withPods({}, input.services.map((s) => ({ service: s.plan.service.name, pod: s.plan.pod })));
+  const [{ loadDeployment }, { specStateDir }, { writeFileAtomic }, path] = await Promise.all([
+    pipeline(),
+    import('./mesh/layout.js'),
+    import('./engine/files.js'),
+    import('node:path'),
+  ]);
+  const deployment = await loadDeployment(file, roots, false);
+  const pods = [...deployment.pods, ...(deployment.gateway ? [deployment.gateway] : [])];
   const files = [
     ...pods.flatMap(({ plan, rendered }) => [
       { path: `${plan.pod}/pod.yaml`, content: rendered.podYaml },
       ...(rendered.nginxConf === undefined ? [] : [{ path: `${plan.pod}/nginx.conf`, content: rendered.nginxConf }]),
       { path: `${plan.pod}/envoy.yaml`, content: rendered.envoyYaml },
     ]),
-    ...(input.renderMesh?.(registry) ?? []).map((f) => ({
-      path: path.relative(specStateDir(roots, spec.name), f.path),
+    // The mesh files as they will be once every planned pod is registered.
+    ...deployment.meshFiles(deployment.registry).map((f) => ({
+      path: path.relative(specStateDir(roots, deployment.spec.name), f.path),
       content: f.text,
     })),
   ];
@@ -179,32 +150,105 @@ export async function render(file: string, options: CommonOptions & { outDir?: s
 
 /** Writes systemd units (podman's generator) and a tmpfiles.d snippet that start a deployment at boot. */
 export async function systemdUnits(fileOrName: string, options: CommonOptions & { outDir: string }): Promise<SystemdUnits> {
+  const [{ specNameOf }, { writeSystemdUnits }, { hasMeshCertificates }] = await Promise.all([
+    pipeline(),
+    import('./engine/podman/systemd.js'),
+    import('./engine/pki/index.js'),
+  ]);
   const specName = await specNameOf(fileOrName);
   const roots = options.roots ?? defaultRoots();
   // With mTLS, a timer renews the certificates between plays.
-  const renewal = (await hasMeshCertificates(specName, roots))
-    ? renderCertsRenewUnits({
-        specName,
-        podvoy: [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'podvoy.js')],
-        env: { PODVOY_STATE_DIR: roots.stateDir, PODVOY_RUN_DIR: roots.runDir },
-      })
-    : undefined;
-  return writeSystemdUnits(specName, roots, options.outDir, renewal && { files: [renewal.service, renewal.timer], timer: renewal.timer.name });
+  let renewal: { files: { name: string; text: string }[]; timer: string } | undefined;
+  if (await hasMeshCertificates(specName, roots)) {
+    const [{ renderCertsRenewUnits }, { PACKAGE_ROOT }, path] = await Promise.all([
+      import('./render/systemd-certs.js'),
+      import('./engine/files.js'),
+      import('node:path'),
+    ]);
+    const units = renderCertsRenewUnits({
+      specName,
+      podvoy: [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'podvoy.js')],
+      env: { PODVOY_STATE_DIR: roots.stateDir, PODVOY_RUN_DIR: roots.runDir },
+    });
+    renewal = { files: [units.service, units.timer], timer: units.timer.name };
+  }
+  return writeSystemdUnits(specName, roots, options.outDir, renewal);
+}
+
+/** The mesh's certificates: each identity, its SPIFFE ID, its expiry and the Envoys serving it. */
+export async function certificates(fileOrName: string, options: CommonOptions = {}): Promise<CertificatesResult> {
+  const [{ specNameOf }, { listMeshCertificates }] = await Promise.all([pipeline(), import('./engine/pki/index.js')]);
+  return listMeshCertificates(await specNameOf(fileOrName), { roots: options.roots ?? defaultRoots() });
+}
+
+/**
+ * Renews the mesh's certificates past half their life (all of them with `force`), in place:
+ * each Envoy picks up its new certificate from its watched directory, without a restart.
+ */
+export async function renewCertificates(fileOrName: string, options: CommonOptions & ReadinessOptions & { force?: boolean } = {}): Promise<CertificatesResult> {
+  const [{ specNameOf }, { renewMeshCertificates }, { SDS_RENDERER }] = await Promise.all([
+    pipeline(),
+    import('./engine/pki/index.js'),
+    import('./render/mesh-tls.js'),
+  ]);
+  return renewMeshCertificates(await specNameOf(fileOrName), {
+    roots: options.roots ?? defaultRoots(),
+    sds: SDS_RENDERER,
+    ...(options.force ? { force: true } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
+}
+
+/** Replaces the CA podvoy made: the new root is trusted beside the old until every certificate is reissued. */
+export async function rotateCa(fileOrName: string, options: CommonOptions & ReadinessOptions = {}): Promise<CertificatesResult> {
+  const [{ specNameOf }, { rotateMeshCa }, { SDS_RENDERER }] = await Promise.all([
+    pipeline(),
+    import('./engine/pki/index.js'),
+    import('./render/mesh-tls.js'),
+  ]);
+  return rotateMeshCa(await specNameOf(fileOrName), {
+    roots: options.roots ?? defaultRoots(),
+    sds: SDS_RENDERER,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
 }
 
 export async function buildImages(options: CommonOptions = {}): Promise<BuiltImage[]> {
-  return buildLocalImages(options.onProgress);
+  return (await import('./engine/podman/images.js')).buildImages(options.onProgress);
 }
 
 export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
-  return runDoctor(options.roots ?? defaultRoots());
+  return (await import('./engine/podman/doctor.js')).runDoctor(options.roots ?? defaultRoots());
 }
 
-/** A spec file names its deployment; so may the user, once the file is gone. */
-async function specNameOf(fileOrName: string): Promise<string> {
-  if (/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(fileOrName) && !fileOrName.includes('.')) {
-    const asFile = await loadSpec(fileOrName).catch(() => undefined);
-    return asFile?.name ?? fileOrName;
-  }
-  return (await loadSpec(fileOrName)).name;
+/* The Kubernetes target (src/kube.ts), loaded when one of its verbs is called. */
+export type { KubernetesManifests, KubeObject, BuiltSiteImage, KubeApplyResult, KubeTarget, KubeOptions, KubeRenderOptions } from './kube.js';
+const kube = () => import('./kube.js');
+type Kube = typeof import('./kube.js');
+
+/** Renders a spec's Kubernetes manifests; starts, pulls and builds nothing. */
+export async function renderForKubernetes(...args: Parameters<Kube['renderForKubernetes']>): ReturnType<Kube['renderForKubernetes']> {
+  return (await kube()).renderForKubernetes(...args);
+}
+
+/** Builds one image per static service (nginx plus its site, tagged by the site's hash); pushes it with `push`. */
+export async function buildSiteImagesOf(...args: Parameters<Kube['buildSiteImagesOf']>): ReturnType<Kube['buildSiteImagesOf']> {
+  return (await kube()).buildSiteImagesOf(...args);
+}
+
+/** Applies a spec to a cluster with kubectl; returns once it serves through the gateway, with its URLs. */
+export async function kubeApply(...args: Parameters<Kube['kubeApply']>): ReturnType<Kube['kubeApply']> {
+  return (await kube()).kubeApply(...args);
+}
+
+/** Removes everything `kubeApply` made for a spec: its namespace. */
+export async function kubeDelete(...args: Parameters<Kube['kubeDelete']>): ReturnType<Kube['kubeDelete']> {
+  return (await kube()).kubeDelete(...args);
+}
+
+/** kubectl, the cluster and its version, and (with a spec) each image the spec runs. */
+export async function kubeDoctor(...args: Parameters<Kube['kubeDoctor']>): ReturnType<Kube['kubeDoctor']> {
+  return (await kube()).kubeDoctor(...args);
 }

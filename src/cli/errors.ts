@@ -1,8 +1,8 @@
-import { PodvoyError, SpecError, SpecFileError } from '../errors.js';
+import { KubernetesRenderError, PodvoyError, SpecError, SpecFileError } from '../errors.js';
 
 /** Exit codes: 2 for a spec the user must fix, 1 for any other podvoy error, 70 for a bug. */
 export function exitCodeOf(error: unknown): number {
-  if (error instanceof SpecError || error instanceof SpecFileError) return 2;
+  if (error instanceof SpecError || error instanceof SpecFileError || error instanceof KubernetesRenderError) return 2;
   if (error instanceof PodvoyError) return 1;
   return 70;
 }

@@ -1,5 +1,8 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { KubeCliOptions } from './commands/kube-options.js';
 import { reportError } from './errors.js';
+import { quietOnClosedPipes } from './pipes.js';
 
 /** A commander argParser: commander prints the message as an invalid argument and exits non-zero. */
 function positive(unit: string, { integer = false } = {}): (value: string) => number {
@@ -17,14 +20,31 @@ export function buildProgram(): Command {
   const program = new Command('podvoy')
     .description('Play a declarative spec into podman pods: apps behind Envoy sidecars, run by podman -> conmon -> runc.')
     .option('--debug', 'print stack traces of errors')
+    .option('-V, --version', 'print the version of podvoy')
     .showHelpAfterError();
+  // Read when asked, not at import: every other command starts without touching package.json.
+  program.on('option:version', () => {
+    process.stdout.write(`${(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version}\n`);
+    process.exit(0);
+  });
 
   program
     .command('play')
     .description('start or update the pods of a spec; prints each service URL once it serves')
     .argument('<spec>', 'spec file, e.g. examples/blog/podvoy.yaml')
     .option('--timeout <seconds>', 'how long to wait for each pod to serve', positive('seconds'), 60)
-    .action(async (spec: string, opts: { timeout: number }) => (await import('./commands/play.js')).run(spec, opts));
+    .option('--dry-run', 'show what play would do (as `podvoy diff`), and do nothing')
+    .option('--json', 'print the result as JSON only')
+    .action(async (spec: string, opts: { timeout: number; dryRun?: boolean; json?: boolean }) =>
+      opts.dryRun ? (await import('./commands/diff.js')).run(spec, opts) : (await import('./commands/play.js')).run(spec, opts),
+    );
+
+  program
+    .command('diff')
+    .description('show what play would do: pods to start, replace and retire, each mesh file as a unified diff, Envoys that restart')
+    .argument('<spec>', 'spec file')
+    .option('--json', 'print JSON only')
+    .action(async (spec: string, opts: { json?: boolean }) => (await import('./commands/diff.js')).run(spec, opts));
 
   program
     .command('ps')
@@ -45,10 +65,14 @@ export function buildProgram(): Command {
 
   program
     .command('render')
-    .description('print or write what play would run; starts nothing')
+    .description('print or write what play (or kube apply) would run; starts nothing')
     .argument('<spec>', 'spec file')
     .option('--out <dir>', 'write the files into this directory instead of printing them')
-    .action(async (spec: string, opts: { out?: string }) => (await import('./commands/render.js')).run(spec, opts));
+    .addOption(new Option('--target <target>', 'podman pods, or Kubernetes manifests').choices(['podman', 'kubernetes']).default('podman'))
+    .option('--registry <prefix>', 'kubernetes: where site images are pulled from (overrides kubernetes.registry)')
+    .action(async (spec: string, opts: { out?: string; target: string; registry?: string }) =>
+      opts.target === 'kubernetes' ? (await import('./commands/kube.js')).render(spec, opts) : (await import('./commands/render.js')).run(spec, opts),
+    );
 
   program
     .command('down')
@@ -96,19 +120,47 @@ export function buildProgram(): Command {
     .command('images')
     .description('local images')
     .command('build')
-    .description("build localhost/podvoy/nginx and localhost/podvoy/envoy from this host's binaries (no registry needed)")
-    .action(async () => (await import('./commands/images-build.js')).run());
+    .description("build localhost/podvoy/nginx and localhost/podvoy/envoy from this host's binaries (no registry needed); with a spec, one site image per static service for clusters")
+    .argument('[spec]', 'spec file: build nginx plus each static site, tagged by the site\'s content hash')
+    .option('--registry <prefix>', 'with a spec: the registry and repository prefix of the site images (overrides kubernetes.registry)')
+    .option('--push', 'with a spec: push the site images to their registry')
+    .action(async (spec: string | undefined, opts: { registry?: string; push?: boolean }) =>
+      spec === undefined ? (await import('./commands/images-build.js')).run() : (await import('./commands/kube.js')).buildSites(spec, opts),
+    );
+
+  const kube = program.command('kube').description('run a spec on a Kubernetes cluster with kubectl');
+  for (const [verb, description] of [
+    ['apply', 'apply a spec to a cluster; waits until it serves through the gateway and prints each URL'],
+    ['delete', "remove a spec's namespace and everything in it from a cluster"],
+  ] as const) {
+    kube
+      .command(verb)
+      .description(description)
+      .argument('<spec>', verb === 'apply' ? 'spec file' : 'spec file or deployment name')
+      .option('--kubeconfig <file>', 'kubeconfig file (default: kubectl\'s, from KUBECONFIG or ~/.kube/config)')
+      .option('--context <name>', 'context of the kubeconfig (default: its current context)')
+      .option('--registry <prefix>', 'where site images are pulled from (overrides kubernetes.registry)')
+      .option('--timeout <seconds>', 'how long to wait', positive('seconds'), 180)
+      .action(async (spec: string, opts: KubeCliOptions) => (await import('./commands/kube.js'))[verb](spec, opts));
+  }
 
   program
     .command('doctor')
     .description('check podman, runc, images and host settings; says how to fix each problem')
     .option('--json', 'print JSON only')
-    .action(async (opts: { json?: boolean }) => (await import('./commands/doctor.js')).run(opts));
+    .addOption(new Option('--target <target>', 'what to check: this host\'s podman, or a Kubernetes cluster').choices(['podman', 'kubernetes']).default('podman'))
+    .option('--spec <file>', 'kubernetes: also check that the images of this spec are on a node or in a registry')
+    .option('--kubeconfig <file>', 'kubernetes: kubeconfig file')
+    .option('--context <name>', 'kubernetes: context of the kubeconfig')
+    .action(async (opts: { json?: boolean; target: string } & KubeCliOptions & { spec?: string }) =>
+      opts.target === 'kubernetes' ? (await import('./commands/kube.js')).doctor(opts) : (await import('./commands/doctor.js')).run(opts),
+    );
 
   return program;
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  quietOnClosedPipes();
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);

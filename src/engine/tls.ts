@@ -29,7 +29,7 @@ export async function prepareTls(files: TlsFiles, uid: number): Promise<void> {
 }
 
 /** Makes a self-signed certificate for local use (localhost and 127.0.0.1) unless one is there. */
-async function ensureSelfSignedCertificate(cert: string, key: string): Promise<void> {
+export async function ensureSelfSignedCertificate(cert: string, key: string): Promise<void> {
   const present = await Promise.all([cert, key].map((f) => access(f).then(() => true, () => false)));
   if (present.every(Boolean)) return;
   const result = await runProgram(

@@ -31,11 +31,6 @@ export function xdsDir(roots: StateRoots, specName: string, envoy: string): stri
   return path.join(specStateDir(roots, specName), 'xds', envoy);
 }
 
-/** The registry of endpoints podvoy has added to the mesh; the xDS files are rendered from it. */
-export function registryFile(roots: StateRoots, specName: string): string {
-  return path.join(specStateDir(roots, specName), 'registry.json');
-}
-
 /** Held while a command changes a spec's pods or mesh files. */
 export function lockFile(roots: StateRoots, specName: string): string {
   return path.join(roots.stateDir, `${specName}.lock`);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Service, Spec } from '../spec/model.js';
-import type { TemplateSources } from '../render/templates.js';
-import { identityDir, podMeshTls, type PodMeshTls } from './identity.js';
+import { identityDir, podMeshTls, type MeshTlsPlan, type PodMeshTls, type SdsRenderer } from './identity.js';
+import type { MeshFile, Registry } from './registry.js';
 import { podPaths, tlsDir, xdsDir, type PodPaths, type StateRoots } from './layout.js';
 import { GATEWAY, LABELS, gatewayPodName, podName, serviceUrl } from './names.js';
 
@@ -32,8 +32,11 @@ function revisionOf(inputs: object): string {
   return createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 8);
 }
 
-/** The pods of a service, one per replica. */
-export function planService(spec: Spec, service: Service, images: PodImages, roots: StateRoots, templates: TemplateSources): PodPlan[] {
+/**
+ * The pods of a service, one per replica. `templates` is a digest of the templates they are
+ * rendered from, so that a changed template replaces them.
+ */
+export function planService(spec: Spec, service: Service, images: PodImages, roots: StateRoots, templates: string): PodPlan[] {
   return Array.from({ length: service.replicas }, (_, replica) => planPod(spec, service, images, roots, templates, replica));
 }
 
@@ -46,7 +49,7 @@ export function planPod(
   service: Service,
   images: PodImages,
   roots: StateRoots,
-  templates: TemplateSources,
+  templates: string,
   replica = 0,
 ): PodPlan {
   const podImages = service.app.kind === 'image' ? { ...images, app: service.app.image } : images;
@@ -94,7 +97,7 @@ export interface GatewayPlan {
   readonly url: string;
 }
 
-export function planGateway(spec: Spec, envoyImage: string, roots: StateRoots, templates: TemplateSources): GatewayPlan | undefined {
+export function planGateway(spec: Spec, envoyImage: string, roots: StateRoots, templates: string): GatewayPlan | undefined {
   const gateway = spec.gateway;
   if (!gateway) return undefined;
   const dir = tlsDir(roots, spec.name);
@@ -108,7 +111,7 @@ export function planGateway(spec: Spec, envoyImage: string, roots: StateRoots, t
     tls: tls ?? null,
     image: envoyImage,
     roots,
-    templates: [templates['gateway-pod.yaml'], templates['gateway-envoy.yaml']],
+    templates,
     ...(spec.mtls ? { mtls: true } : {}),
   });
   const pod = gatewayPodName(spec, revision);
@@ -126,4 +129,40 @@ export function planGateway(spec: Spec, envoyImage: string, roots: StateRoots, t
     ...(tls ? { tls } : {}),
     url: httpsUrl,
   };
+}
+
+/** The files one pod needs, as text, keyed by their role. */
+export interface RenderedPod {
+  readonly podYaml: string;
+  readonly envoyYaml: string;
+  /** Only for static services. */
+  readonly nginxConf?: string;
+}
+
+/** A pod to run and its files, rendered. */
+export interface PlannedPod {
+  readonly plan: PodPlan;
+  readonly rendered: RenderedPod;
+}
+
+export interface PlannedGateway {
+  readonly plan: GatewayPlan;
+  readonly rendered: RenderedPod;
+}
+
+/** A spec's whole deployment, planned and rendered: what play runs, diff shows and render prints. */
+export interface DeploymentPlan {
+  readonly spec: Spec;
+  readonly roots: StateRoots;
+  /** Every service pod, one per replica. */
+  readonly pods: readonly PlannedPod[];
+  readonly gateway?: PlannedGateway;
+  /** The Envoys (`gateway`, or a service's name) that watch a mesh directory. */
+  readonly meshWatchers: ReadonlySet<string>;
+  /** The mesh files for a registry; none when no Envoy watches a mesh directory. */
+  meshFiles(registry: Registry): MeshFile[];
+  /** The registry once every planned pod serves. */
+  readonly registry: Registry;
+  /** With mTLS: the mesh's identities, made or renewed before any pod starts, and how their SDS files render. */
+  readonly meshTls?: { readonly plan: MeshTlsPlan; readonly sds: SdsRenderer };
 }

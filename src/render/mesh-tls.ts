@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import { CONTAINER_MESH_TLS_DIR, SDS_FILES, SDS_SECRETS, spiffeId } from '../mesh/identity.js';
+import { CONTAINER_MESH_TLS_DIR, SDS_FILES, SDS_SECRETS, spiffeId, type SdsFile, type SdsRenderer } from '../mesh/identity.js';
 
 /**
  * The Envoy side of the mesh's mTLS, as xDS objects: transport sockets that take their
@@ -50,14 +50,9 @@ export function upstreamTransportSocket(specName: string, service: string): obje
   };
 }
 
-/** One SDS file and the version it carries, which Envoy's admin reports once applied. */
-export interface SdsFile {
-  readonly version: string;
-  readonly text: string;
-}
 
 /** Both SDS renderers, as the engine's pki takes them. */
-export const SDS_RENDERER = {
+export const SDS_RENDERER: SdsRenderer = {
   certificate: (files: { readonly cert: string; readonly key: string }): SdsFile => renderSdsCertificate(files),
   trust: (bundle: string): SdsFile => renderSdsTrust(bundle),
 };

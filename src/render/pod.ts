@@ -10,25 +10,21 @@ import {
   trustDomainPrefix,
 } from '../mesh/identity.js';
 import { clusterName } from '../mesh/names.js';
-import type { GatewayPlan, PodPlan } from '../mesh/plan.js';
+import type { GatewayPlan, PodPlan, RenderedPod } from '../mesh/plan.js';
+import { COMPRESSION } from './compression.js';
+import { serviceHeaders } from './edge-headers.js';
+import { nginxSite } from './site.js';
 import type { Templates } from './templates.js';
 import { GATEWAY_PORTS, XDS_FILES } from './xds.js';
 
-/** The files one pod needs, as text, keyed by their role. */
-export interface RenderedPod {
-  readonly podYaml: string;
-  readonly envoyYaml: string;
-  /** Only for static services. */
-  readonly nginxConf?: string;
-}
 
 /**
  * Envoy worker threads. A sidecar shares its machine with its app, other pods and the gateway:
  * one worker served 24 % more requests per second than two on 2 cores, with less memory
  * (bench/results). The gateway, which carries every request, keeps two.
  */
-const SIDECAR_CONCURRENCY = 1;
-const GATEWAY_CONCURRENCY = 2;
+export const SIDECAR_CONCURRENCY = 1;
+export const GATEWAY_CONCURRENCY = 2;
 
 /** The gateway's heap budget: it sheds load past 95 % of it, well before the machine runs short. */
 const GATEWAY_MAX_HEAP_BYTES = 512 * 1024 * 1024;
@@ -48,7 +44,13 @@ const MESH_TLS_IN_CONTAINER = {
   healthPath: MESH_HEALTH_PATH,
 };
 
-export function renderPod(templates: Templates, plan: PodPlan): RenderedPod {
+/** What differs in the Envoy bootstrap between targets. */
+export interface EnvoyTargetOptions {
+  /** A listener on the pod network that answers Envoy's /ready alone (for the kubelet's probes). */
+  readonly probePort?: number;
+}
+
+export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTargetOptions = {}): RenderedPod {
   const { service, paths } = plan;
   const app = service.app;
   const podYaml = templates['pod.yaml']({
@@ -91,6 +93,10 @@ export function renderPod(templates: Templates, plan: PodPlan): RenderedPod {
           publishedPort: service.sidecar.publish ? publishedPort(service) : false,
         }
       : false,
+    probe: target.probePort === undefined ? false : { port: target.probePort },
+    responseHeaders: serviceHeaders(service),
+    compression: COMPRESSION,
+    compressors: COMPRESSION.compressors,
   });
   if (app.kind !== 'static') return { podYaml, envoyYaml };
   const ports = new Map(service.upstreams.map((u) => [u.service, u.port]));
@@ -98,12 +104,13 @@ export function renderPod(templates: Templates, plan: PodPlan): RenderedPod {
     pod: plan.pod,
     port: app.port,
     proxy: app.proxy.map((p) => ({ prefix: p.prefix, upstream: p.upstream, port: ports.get(p.upstream) })),
+    site: nginxSite(app.site),
   });
   return { podYaml, envoyYaml, nginxConf };
 }
 
 /** The gateway's pod and its bootstrap; its listeners, routes and clusters are xDS files. */
-export function renderGateway(templates: Templates, plan: GatewayPlan): RenderedPod {
+export function renderGateway(templates: Templates, plan: GatewayPlan, target: EnvoyTargetOptions = {}): RenderedPod {
   const gateway = plan.spec.gateway!;
   const ports = [
     { containerPort: GATEWAY_PORTS.http, ...gateway.http },
@@ -131,6 +138,7 @@ export function renderGateway(templates: Templates, plan: GatewayPlan): Rendered
     xds: XDS_IN_CONTAINER,
     maxConnections: gateway.maxConnections,
     maxHeapBytes: GATEWAY_MAX_HEAP_BYTES,
+    probe: target.probePort === undefined ? false : { port: target.probePort },
   });
   return { podYaml, envoyYaml };
 }

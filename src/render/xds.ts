@@ -7,6 +7,7 @@ import { MESH_HEALTH_PATH } from '../mesh/identity.js';
 import { GATEWAY, clusterName } from '../mesh/names.js';
 import type { MeshFile, Registry } from '../mesh/registry.js';
 import { upstreamTransportSocket } from './mesh-tls.js';
+import { SECURITY_HEADERS } from './edge-headers.js';
 
 /**
  * The mesh's xDS resources, rendered as the files Envoy's filesystem subscriptions watch.
@@ -73,8 +74,10 @@ function serviceCluster(spec: Spec, service: Service, pods: readonly string[]): 
       {
         timeout: '1s',
         interval: '1s',
-        no_traffic_interval: '1s',
-        // A pod still starting is checked again soon, so registration waits less for it.
+        // A pod still starting is checked again soon (before any traffic too), so registration
+        // waits less for it; a healthy idle pod is checked once a second.
+        no_traffic_interval: '0.25s',
+        no_traffic_healthy_interval: '1s',
         unhealthy_interval: '0.25s',
         unhealthy_threshold: 2,
         healthy_threshold: 1,
@@ -144,18 +147,20 @@ export function renderGatewayRoutes(gateway: Gateway): XdsFile {
       .map((r) => ({ match: { prefix: r.prefix }, route: routeAction(r) })),
   }));
   const hsts = gateway.https && gateway.hsts;
+  // The edge adds the security headers to every answer, its own included, unless the service
+  // behind it already set them (its sidecar does, with the service's CSP).
+  const security = SECURITY_HEADERS.map((h) => ({ header: h, append_action: 'ADD_IF_ABSENT' }));
   return discoveryResponse([
     {
       '@type': TYPES.routes,
       name: 'gateway',
       virtual_hosts: virtualHosts,
-      ...(hsts
-        ? {
-            response_headers_to_add: [
-              { header: { key: 'strict-transport-security', value: 'max-age=31536000' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
-            ],
-          }
-        : {}),
+      response_headers_to_add: [
+        ...(hsts
+          ? [{ header: { key: 'strict-transport-security', value: 'max-age=31536000' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }]
+          : []),
+        ...security,
+      ],
     },
   ]);
 }

@@ -17,6 +17,8 @@ export interface Spec {
   readonly gateway?: Gateway;
   /** Mutual TLS between the mesh's Envoys: on by default in a mesh, absent with `mtls: false` or without a mesh. */
   readonly mtls?: MeshTls;
+  /** How the spec runs on a Kubernetes cluster; the podman target ignores it. */
+  readonly kubernetes?: KubernetesOptions;
 }
 
 /** The mesh's identities: a CA, and a certificate per Envoy with a SPIFFE ID. */
@@ -25,6 +27,20 @@ export interface MeshTls {
   readonly ca?: { readonly cert: string; readonly key: string };
   /** How long a service certificate is valid; it is renewed past half of it. @default 86400000 (24 h) */
   readonly lifetimeMs: number;
+}
+
+/** Settings of the Kubernetes target only (`podvoy render --target kubernetes`, `podvoy kube`). */
+export interface KubernetesOptions {
+  /**
+   * Where the site images of static services are pushed and pulled from, without a trailing
+   * slash. @default "localhost/podvoy" (images imported into the cluster's runtime, no registry)
+   * @example "registry.example.com/team"
+   */
+  readonly registry?: string;
+  /** How the gateway (and each published sidecar) is reached from outside the cluster. @default "NodePort" */
+  readonly expose?: 'NodePort' | 'LoadBalancer';
+  /** The gateway's node ports, when exposed by NodePort (default: its host ports, when in the node port range). */
+  readonly nodePorts?: { readonly http?: number; readonly https?: number };
 }
 
 /** A gateway Envoy in front of the mesh: host ports, TLS and routes to services. */
@@ -96,7 +112,60 @@ export interface StaticApp {
   readonly port: number;
   /** Path prefixes nginx forwards to an upstream's loopback port, in spec order. */
   readonly proxy: readonly { readonly prefix: string; readonly upstream: string }[];
+  /** How the site is served: index names, its 404 page, trailing slashes, caching, CSP. Unset: {@link DEFAULT_SITE}. */
+  readonly site?: Site;
 }
+
+/**
+ * How a static site is served, as a web host would (`services.<name>.site`).
+ * @example
+ * ```yaml
+ * site:
+ *   index: [index.html]
+ *   notFound: 404.html
+ *   trailingSlash: add
+ *   csp: "default-src 'self'"
+ *   cache:
+ *   - {prefix: /assets/, control: "public, max-age=31536000, immutable"}
+ * ```
+ */
+export interface Site {
+  /** File names tried, in order, for a path that names a folder. @default ["index.html"] */
+  readonly index: readonly string[];
+  /** A page of the site (a path from its root, e.g. `/404.html`) answered with status 404. */
+  readonly notFound?: string;
+  /**
+   * `add`: a folder without its trailing slash redirects to it (`/posts` -> `/posts/`).
+   * `remove`: a path with a trailing slash redirects to the path without it, which serves the
+   * folder's index. Redirects are relative, so they keep the visitor's scheme, host and port.
+   * @default "add"
+   */
+  readonly trailingSlash: 'add' | 'remove';
+  /** Cache-Control rules in order, the spec's first, then {@link DEFAULT_CACHE_RULES}; the first match wins. */
+  readonly cache: readonly CacheRule[];
+  /** Content-Security-Policy sent with every answer of the service; none by default. */
+  readonly csp?: string;
+}
+
+/** `Cache-Control: <control>` for the paths that start with `prefix` or end with `suffix`. */
+export type CacheRule =
+  | { readonly prefix: string; readonly control: string }
+  | { readonly suffix: string; readonly control: string };
+
+/** Pages are revalidated on every view (ETag / Last-Modified make that a 304). */
+export const REVALIDATE = 'no-cache';
+/** Assets (stylesheets, scripts, images, fonts) are kept a day without asking. */
+export const ASSET_CACHE = 'public, max-age=86400';
+const ASSET_SUFFIXES = ['.css', '.js', '.mjs', '.png', '.jpg', '.jpeg', '.gif', '.webp', '.avif', '.svg', '.ico', '.woff', '.woff2'];
+
+/** Blog-suited caching after the spec's own rules; anything they do not match is revalidated. */
+export const DEFAULT_CACHE_RULES: readonly CacheRule[] = [
+  { suffix: '.html', control: REVALIDATE },
+  ...ASSET_SUFFIXES.map((suffix) => ({ suffix, control: ASSET_CACHE })),
+];
+
+/** A static site with no `site` key: index.html, nginx's own 404, `add`, the default caching, no CSP. */
+export const DEFAULT_SITE: Site = { index: ['index.html'], trailingSlash: 'add', cache: DEFAULT_CACHE_RULES };
 
 /** Any HTTP app from an image. */
 export interface ImageApp {

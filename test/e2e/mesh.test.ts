@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { down, play, status, type PlayResult } from '../../src/index.js';
+import { diff, down, play, status, type PlayResult, type RolloutDiff } from '../../src/index.js';
 import { PACKAGE_ROOT } from '../../src/engine/files.js';
 import { freePort, podmanLines, uniqueName, workspace, type Workspace } from '../support/e2e.js';
 
@@ -41,6 +41,15 @@ describe('the mesh example', () => {
     return Object.fromEntries(await Promise.all(envoys.map(async (n) => [n, (await podmanLines('inspect', '--format', '{{.State.Pid}}', n))[0]])));
   };
   const gatewayStatus = async () => (await status(name, { roots: ws.roots })).envoys.find((e) => e.service === 'gateway')!;
+  /** What a diff promises, in the terms a play result reports. */
+  const promised = (plan: RolloutDiff) => ({
+    outcomes: plan.pods
+      .filter((p) => p.action !== 'retire')
+      .map((p) => [p.service, { unchanged: 'unchanged', create: 'created', replace: 'replaced', restart: 'started' }[p.action as 'create']])
+      .sort(),
+    meshChanges: plan.meshFiles.map((f) => path.join(ws.roots.stateDir, name, f.path)).sort(),
+  });
+  const done = (result: PlayResult) => ({ outcomes: result.services.map((s) => [s.service, s.outcome]).sort(), meshChanges: [...result.meshChanges].sort() });
 
   beforeAll(async () => {
     ws = await workspace('mesh');
@@ -67,7 +76,7 @@ describe('the mesh example', () => {
     expect(index.headers['strict-transport-security']).toBe('max-age=31536000');
     const posts = await get(https('/api/posts.json'));
     expect(posts.status).toBe(200);
-    expect(JSON.parse(posts.body)).toEqual({ posts: [{ title: 'How this mesh is wired', path: '/posts/mesh.html' }] });
+    expect(JSON.parse(posts.body)).toEqual(JSON.parse(await readFile(path.join(ws.dir, 'api/api/posts.json'), 'utf8')));
   });
 
   it('redirects plain HTTP to HTTPS', async () => {
@@ -109,7 +118,13 @@ describe('the mesh example', () => {
     const pids = await envoyPids();
     const versionBefore = (await gatewayStatus()).versions.routes;
     await ws.writeSpec(await specText(withSplit(75, 25)));
+    const plan = await diff(file, { roots: ws.roots });
+    expect(plan.envoys).toEqual({ starting: [], stopping: [] });
+    expect(plan.meshFiles.map((f) => f.path)).toEqual(['xds/gateway/rds.yaml']);
+    expect(plan.meshFiles[0]!.patch).toMatch(/^\+ {20}weight: 25$/m);
     const changed = await play(file, { roots: ws.roots });
+    expect(done(changed)).toEqual(promised(plan));
+    expect(await diff(file, { roots: ws.roots })).toMatchObject({ changes: false, meshFiles: [] });
     expect(changed.services.every((s) => s.outcome === 'unchanged')).toBe(true);
     expect(changed.meshChanges.map((f) => path.basename(f))).toEqual(['rds.yaml']);
     const versionAfter = (await gatewayStatus()).versions.routes;
@@ -147,7 +162,11 @@ describe('the mesh example', () => {
     const loops = [load(), load(), load(), load()];
     // A changed nginx port changes the blog's pod: a new pod must start, register, take over.
     await ws.writeSpec(await specText((t) => withSplit(0, 100)(t).replace('    static: ./blog\n', '    static: ./blog\n    port: 8085\n')));
+    const plan = await diff(file, { roots: ws.roots });
+    expect(plan.pods.find((p) => p.action === 'replace')).toMatchObject({ service: 'blog', replaces: [before] });
+    expect(plan.envoys.stopping).toEqual([before]);
     const replaced = await play(file, { roots: ws.roots });
+    expect(done(replaced)).toEqual(promised(plan));
     await new Promise((resolve) => setTimeout(resolve, 500));
     stop = true;
     await Promise.all(loops);

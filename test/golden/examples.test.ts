@@ -3,11 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readTextFiles, PACKAGE_ROOT } from '../../src/engine/files.js';
-import { planGateway, planPod } from '../../src/mesh/plan.js';
-import { withPods } from '../../src/mesh/registry.js';
-import { renderGateway, renderPod, type RenderedPod } from '../../src/render/pod.js';
-import { TEMPLATE_NAMES, compileTemplates } from '../../src/render/templates.js';
-import { renderMeshFiles } from '../../src/render/xds.js';
+import type { RenderedPod } from '../../src/mesh/plan.js';
+import { planDeployment } from '../../src/render/deployment.js';
+import { TEMPLATE_NAMES } from '../../src/render/templates.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { fakeHost } from '../support/fake-host.js';
 
@@ -21,16 +19,12 @@ describe.each(examples)('example %s', async (example) => {
   const [text] = Object.values(await readTextFiles(path.dirname(file), ['podvoy.yaml']));
   const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
   const spec = parseSpec(text!, `examples/${example}/podvoy.yaml`, fakeHost(`/srv/podvoy/examples/${example}`));
+  // The pipeline play and render use; one pod per service (the examples have one replica each).
   const renderAll = () => {
-    const templates = compileTemplates(sources);
-    const pods: [string, RenderedPod][] = spec.services.map((service) => {
-      const plan = planPod(spec, service, images, roots, sources);
-      return [service.name, renderPod(templates, plan)];
-    });
-    const gateway = planGateway(spec, images.envoy, roots, sources);
-    if (gateway) pods.push(['gateway', renderGateway(templates, gateway)]);
-    const registry = withPods({}, spec.services.map((s) => ({ service: s.name, pod: planPod(spec, s, images, roots, sources).pod })));
-    return { pods, mesh: renderMeshFiles(spec, registry, roots) };
+    const deployment = planDeployment(spec, { images, roots, templates: sources });
+    const pods: [string, RenderedPod][] = deployment.pods.map(({ plan, rendered }) => [plan.service.name, rendered]);
+    if (deployment.gateway) pods.push(['gateway', deployment.gateway.rendered]);
+    return { pods, mesh: deployment.meshFiles(deployment.registry) };
   };
   const rendered = renderAll();
   const golden = (...parts: string[]) => path.join(PACKAGE_ROOT, 'test/golden', example, ...parts);

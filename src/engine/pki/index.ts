@@ -2,11 +2,13 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CertificateError, NotDeployedError, PodvoyError } from '../../errors.js';
-import { SDS_FILES, SDS_SECRETS, renewalDue, type Identity, type MeshTlsPlan } from '../../mesh/identity.js';
+import { SDS_FILES, SDS_SECRETS, renewalDue, type Identity, type MeshTlsPlan, type SdsFile, type SdsRenderer } from '../../mesh/identity.js';
+
+export type { SdsRenderer } from '../../mesh/identity.js';
 import { lockFile, podPaths, type StateRoots } from '../../mesh/layout.js';
-import { secretVersions, sumStats } from '../envoy-admin.js';
-import { withLock } from '../lock.js';
-import { listPods } from '../pods.js';
+import { secretVersions, sumStats } from '../envoy/admin.js';
+import { withLock } from '../rollout/lock.js';
+import { listPods } from '../podman/pods.js';
 import { PkiStore, sdsFileNames } from './store.js';
 import type { KeyPair, SigningCa } from './x509.js';
 
@@ -21,20 +23,6 @@ const x509 = () => import('./x509.js');
  * Each step waits until every running Envoy reports the new SDS versions, so no request ever
  * meets a peer that does not trust its certificate.
  */
-
-/** An SDS file as rendered, with the version Envoy reports once it runs it. */
-export interface SdsFile {
-  readonly version: string;
-  readonly text: string;
-}
-
-/** How the SDS files are rendered (render/mesh-tls.ts): the engine writes them, it does not render. */
-export interface SdsRenderer {
-  /** The file naming an identity's certificate and key, by their file names in its directory. */
-  certificate(files: { readonly cert: string; readonly key: string }): SdsFile;
-  /** The file naming the trust bundle, by its file name. */
-  trust(bundle: string): SdsFile;
-}
 
 export interface PkiOptions {
   readonly roots: StateRoots;

@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { CommanderError, type Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../../src/cli/index.js';
+import { PACKAGE_ROOT } from '../../../src/engine/files.js';
 
 /**
  * The program with every command throwing instead of exiting, its output captured, and the
@@ -37,7 +41,8 @@ async function commanderErrorOf(run: Promise<unknown>): Promise<CommanderError> 
 describe('podvoy command line', () => {
   it('declares every verb', () => {
     const { program } = testProgram();
-    expect(program.commands.map((c) => c.name())).toEqual(['play', 'ps', 'logs', 'render', 'down', 'status', 'certs', 'systemd', 'images', 'doctor']);
+    expect(program.commands.map((c) => c.name())).toEqual(['play', 'diff', 'ps', 'logs', 'render', 'down', 'status', 'certs', 'systemd', 'images', 'kube', 'doctor']);
+    expect(program.commands.find((c) => c.name() === 'kube')?.commands.map((c) => c.name())).toEqual(['apply', 'delete']);
     expect(program.commands.find((c) => c.name() === 'certs')?.commands.map((c) => c.name())).toEqual(['list', 'renew', 'rotate-ca']);
     expect(program.commands.find((c) => c.name() === 'images')?.commands.map((c) => c.name())).toEqual(['build']);
   });
@@ -64,11 +69,23 @@ describe('podvoy command line', () => {
   it.each<[string, string[], unknown[]]>([
     ['play with the default timeout', ['play', 'spec.yaml'], ['spec.yaml', { timeout: 60 }]],
     ['play --timeout 1.5', ['play', 'spec.yaml', '--timeout', '1.5'], ['spec.yaml', { timeout: 1.5 }]],
+    ['play --dry-run --json', ['play', 'spec.yaml', '--dry-run', '--json'], ['spec.yaml', { timeout: 60, dryRun: true, json: true }]],
+    ['diff --json', ['diff', 'spec.yaml', '--json'], ['spec.yaml', { json: true }]],
     ['logs --tail 20 -f', ['logs', 'blog', 'nginx', '--tail', '20', '-f'], ['blog', 'nginx', { tail: 20, follow: true }]],
     ['logs without options', ['logs', 'blog'], ['blog', undefined, {}]],
   ])('parses %s', async (_name, argv, args) => {
     const { output, parse } = testProgram(argv[0]);
     expect(await parse(...argv)).toEqual(args);
     expect(output.err).toBe('');
+  });
+});
+
+describe('podvoy --version', () => {
+  it('prints the version from package.json and exits 0', async () => {
+    const pkg = JSON.parse(await readFile(`${PACKAGE_ROOT}/package.json`, 'utf8')) as { version: string };
+    const run = (flag: string) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', `import('${PACKAGE_ROOT}/src/cli/index.ts').then((m) => m.main(['node', 'podvoy', '${flag}']))`]);
+    expect((await run('--version')).stdout).toBe(`${pkg.version}\n`);
+    expect((await run('-V')).stdout).toBe(`${pkg.version}\n`);
   });
 });

@@ -28,7 +28,7 @@ function rendered(mtls: string) {
     'shop/podvoy.yaml',
     fakeHost('/srv/shop'),
   );
-  const pods = Object.fromEntries(spec.services.map((s) => [s.name, renderPod(templates, planPod(spec, s, images, roots, sources))]));
+  const pods = Object.fromEntries(spec.services.map((s) => [s.name, renderPod(templates, planPod(spec, s, images, roots, 'templates'))]));
   const mesh = renderMeshFiles(spec, { api: ['shop-api-1'], blog: ['shop-blog-1'] }, roots);
   const cds = parse(mesh.find((f) => f.envoy === 'blog' && f.kind === 'clusters')!.text) as { resources: Record<string, unknown>[] };
   return { pods, cluster: cds.resources[0]!, envoy: (s: string) => parse(pods[s]!.envoyYaml) as { static_resources: { listeners: Record<string, unknown>[] } } };

@@ -13,11 +13,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseDocument, stringify } from 'yaml';
 import { SpecError } from '../../../src/errors.js';
 import { PACKAGE_ROOT, readTextFiles } from '../../../src/engine/files.js';
-import { planGateway, planService, type PodPlan } from '../../../src/mesh/plan.js';
-import { withPods } from '../../../src/mesh/registry.js';
-import { renderGateway, renderPod, type RenderedPod } from '../../../src/render/pod.js';
-import { TEMPLATE_NAMES, compileTemplates, type TemplateSources, type Templates } from '../../../src/render/templates.js';
-import { renderMeshFiles } from '../../../src/render/xds.js';
+import type { PlannedPod, RenderedPod } from '../../../src/mesh/plan.js';
+import type { MeshFile } from '../../../src/mesh/registry.js';
+import { planDeployment } from '../../../src/render/deployment.js';
+import { TEMPLATE_NAMES, type TemplateSources } from '../../../src/render/templates.js';
 import type { Spec } from '../../../src/spec/model.js';
 import { parseSpec } from '../../../src/spec/parse.js';
 import { corpusCases, corpusSpecText } from '../../corpus/cases.js';
@@ -410,21 +409,18 @@ interface Shapes {
 }
 
 interface Rendered {
-  pods: { plan: PodPlan; rendered: RenderedPod }[];
+  pods: readonly PlannedPod[];
   gateway?: RenderedPod;
-  mesh: ReturnType<typeof renderMeshFiles>;
+  mesh: MeshFile[];
 }
 
-function renderSpec(templates: Templates, sources: TemplateSources, spec: Spec): Rendered {
-  const pods = spec.services.flatMap((service) =>
-    planService(spec, service, images, roots, sources).map((plan) => ({ plan, rendered: renderPod(templates, plan) })),
-  );
-  const gatewayPlan = planGateway(spec, images.envoy, roots, sources);
-  const registry = withPods({}, pods.map((p) => ({ service: p.plan.service.name, pod: p.plan.pod })));
+/** The same pipeline play and render use. */
+function renderSpec(sources: TemplateSources, spec: Spec): Rendered {
+  const deployment = planDeployment(spec, { images, roots, templates: sources });
   return {
-    pods,
-    ...(gatewayPlan ? { gateway: renderGateway(templates, gatewayPlan) } : {}),
-    mesh: renderMeshFiles(spec, registry, roots),
+    pods: deployment.pods,
+    ...(deployment.gateway ? { gateway: deployment.gateway.rendered } : {}),
+    mesh: deployment.meshFiles(deployment.registry),
   };
 }
 
@@ -567,15 +563,13 @@ function run(text: string): Outcome {
 
 describe('parseSpec under fuzzing', () => {
   let sources: TemplateSources;
-  let templates: Templates;
   const shapes: Shapes = { pod: new Set(), sidecar: new Set(), nginx: new Set(), gatewayPod: new Set(), gatewayEnvoy: new Set(), mesh: {} };
 
   beforeAll(async () => {
     sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
-    templates = compileTemplates(sources);
     for (const text of BASELINES) {
       const spec = parseSpec(text, FILE, host);
-      learnShapes(shapes, spec, renderSpec(templates, sources, spec));
+      learnShapes(shapes, spec, renderSpec(sources, spec));
     }
   });
 
@@ -592,7 +586,7 @@ describe('parseSpec under fuzzing', () => {
       accepted++;
       let rendered: Rendered;
       try {
-        rendered = renderSpec(templates, sources, outcome.spec);
+        rendered = renderSpec(sources, outcome.spec);
       } catch (error) {
         faults.push(`input #${i} ${JSON.stringify(text)}: rendering threw ${String(error)}`);
         continue;

@@ -1,0 +1,250 @@
+import { chmod, chown } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { EngineCommandError, EnvoyConfigError } from '../../errors.js';
+import { CONTAINER_UID, podPaths, type PodPaths } from '../../mesh/layout.js';
+import { GATEWAY, clusterName } from '../../mesh/names.js';
+import type { DeploymentPlan, GatewayPlan, PodPlan } from '../../mesh/plan.js';
+import type { MeshFile, Registry } from '../../mesh/registry.js';
+import { ensureDir, writeFileAtomic } from '../files.js';
+import { restoreMeshFiles, snapshotMeshFiles, waitForFiles, waitForHealthyHosts, writeMeshFiles, type WatchingEnvoy } from '../envoy/mesh-sync.js';
+import { podman, podmanSucceeds } from '../podman/podman.js';
+import { envoyValidateArgs, kubePlayArgs, networkCreateArgs, networkExistsArgs, podStartArgs, podStopArgs } from '../podman/args.js';
+import { removePods, type DeployedPod } from '../podman/pods.js';
+import { assertPortFree } from '../ports.js';
+import { targetOfDeployed, targetOfGateway, targetOfPlan, waitUntilReady, type ReadinessOptions } from '../envoy/readiness.js';
+import { prepareTls } from '../tls.js';
+import { ensureMeshCertificates, listMeshCertificates, type CertificatesResult } from '../pki/index.js';
+import type { PodAction, PodStart, RolloutPlan } from './plan.js';
+import { STOP_SECONDS, registryOf, removePodFiles, retirePods, watchingEnvoys, type DeploymentPlace } from './retire.js';
+
+export interface ExecuteOptions extends ReadinessOptions {
+  readonly onProgress?: (line: string) => void;
+  /** How many pods start at once. @default the number of cores */
+  readonly concurrency?: number;
+}
+
+export type ServiceOutcome = 'unchanged' | 'started' | 'created' | 'replaced';
+
+export interface PlayResult {
+  readonly spec: string;
+  readonly services: readonly { readonly service: string; readonly pod: string; readonly outcome: ServiceOutcome; readonly url?: string }[];
+  /** Pods of services the spec no longer has, removed by this play. */
+  readonly removed: readonly string[];
+  /** Mesh files this play changed (routes, weights, endpoints), each applied by every Envoy watching it. */
+  readonly meshChanges: readonly string[];
+  /** With mTLS: the mesh's certificates after this play, and which it renewed. */
+  readonly certificates?: CertificatesResult;
+  /** In a mesh: whether its hops are mutual TLS (`on`) or plain HTTP (`off`, the spec says `mtls: false`). */
+  readonly mtls?: 'on' | 'off';
+}
+
+const OUTCOME: Record<PodAction, ServiceOutcome> = { create: 'created', replace: 'replaced', restart: 'started' };
+
+/**
+ * Walks a rollout plan: every pod that starts does so beside the one it replaces (all at once,
+ * bounded by the cores), is checked ready, and is registered in the mesh; the gateway starts
+ * once its services are registered; only then are old pods deregistered, drained and removed.
+ * Any failure before old pods go removes what this rollout started and brings back what it
+ * stopped, so an earlier deployment stays as it was. The caller holds the deployment's lock.
+ */
+export async function executeRollout(
+  plan: RolloutPlan,
+  deployment: DeploymentPlan,
+  existing: readonly DeployedPod[],
+  options: ExecuteOptions = {},
+): Promise<PlayResult> {
+  const progress = options.onProgress ?? (() => {});
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const place: DeploymentPlace = { specName: plan.spec, roots: deployment.roots };
+  const watchers = deployment.meshWatchers;
+  const hasMesh = watchers.size > 0;
+  const meshChanges = new Set<string>();
+  const starts = [...plan.starts, ...(plan.gateway ? [plan.gateway] : [])];
+
+  // The registry is what serves: podvoy keeps no other record of it.
+  const wanted = new Set([...deployment.spec.services.map((s) => s.name), ...(deployment.gateway ? [GATEWAY] : [])]);
+  const live = new Map(existing.filter((p) => p.status === 'Running' && wanted.has(p.service)).map((p) => [p.name, p]));
+  const syncMesh = async (registry: Registry, onlyMissing = false): Promise<void> => {
+    if (!hasMesh) return;
+    const files = deployment.meshFiles(registry);
+    const missing = onlyMissing ? await snapshotMeshFiles(files) : undefined;
+    const changed = await writeMeshFiles(missing ? files.filter((f) => missing.get(f.path) === undefined) : files);
+    noteChanges(changed);
+    await waitForFiles(changed, watchingEnvoys(place, [...live.values()], watchers), timeoutMs);
+  };
+  const noteChanges = (files: readonly MeshFile[]) => files.forEach((f) => meshChanges.add(f.path));
+
+  // Everything that can fail without touching running pods comes first.
+  const portHeld = (url?: string) => existing.some((pod) => url !== undefined && pod.url === url && pod.status !== 'Exited');
+  for (const start of starts) {
+    if (start.action === 'restart' || portHeld(start.url)) continue;
+    for (const p of start.publishes) await assertPortFree(p.hostIP, p.hostPort, p.where);
+  }
+  const tls = deployment.gateway?.plan.tls;
+  if (tls && plan.gateway) await prepareTls(tls, CONTAINER_UID);
+  const certificates =
+    deployment.meshTls &&
+    (await ensureMeshCertificates(deployment.meshTls.plan, { roots: deployment.roots, sds: deployment.meshTls.sds, onProgress: progress, timeoutMs }));
+  const snapshot = await snapshotMeshFiles(deployment.meshFiles(deployment.registry));
+  // New Envoys need their mesh files to exist; changes to existing files wait until the new pods
+  // are registered, so that no route points at a service before it has a pod.
+  await syncMesh(registryOf([...live.values()]), true);
+  const fresh = starts.filter((s) => s.action !== 'restart');
+  if (fresh.length) progress(`checking ${fresh.length} Envoy configuration(s) with envoy --mode validate`);
+  const written = await Promise.allSettled(fresh.map((s) => writePodFiles(s)));
+  const failed = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(fresh.map((s) => removePodFiles(place, s.pod)));
+    throw failed.reason;
+  }
+  if (starts.length) await ensureNetwork(plan.network, plan.spec);
+
+  const started: string[] = [];
+  const stopped: DeployedPod[] = [];
+  const outcomes: PlayResult['services'][number][] = plan.unchanged.map((u) => ({ ...u, outcome: 'unchanged' as const }));
+  const serve = async (start: PodStart, ready: () => Promise<void>): Promise<void> => {
+    if (start.action === 'restart') {
+      // A pod that was stopped (a reboot, a podvoy killed mid-play) starts as it was; one that
+      // cannot start is played afresh from its files.
+      progress(`starting ${start.pod}`);
+      await ensureRunDir(start.paths);
+      if ((await podmanSucceeds(podStartArgs([start.pod]))) && (await ready().then(() => true, () => false))) return;
+      progress(`${start.pod} did not come back: playing it afresh`);
+    }
+    // A published host port can be held by one pod only: the old pod gives it up first.
+    if (start.portHolders.length) {
+      await podman(podStopArgs(start.portHolders.map((p) => p.name), STOP_SECONDS));
+      start.portHolders.forEach((h) => live.delete(h.name));
+      stopped.push(...start.portHolders);
+    }
+    progress(`playing ${start.pod}`);
+    started.push(start.pod);
+    await removePods([start.pod], 0);
+    await podman(kubePlayArgs(start.paths.podYaml, plan.network));
+    progress(`waiting for ${start.pod} to serve`);
+    await ready();
+  };
+  const markServing = (start: PodStart) => {
+    live.set(start.pod, { name: start.pod, id: '', status: 'Running', spec: plan.spec, service: start.service, revision: '', containers: [] });
+    outcomes.push({ service: start.service, pod: start.pod, outcome: OUTCOME[start.action], ...(start.url ? { url: start.url } : {}) });
+  };
+
+  try {
+    await inParallel(plan.starts, options.concurrency ?? availableParallelism(), async (start) => {
+      await serve(start, () => waitUntilReady(targetOfPlan(start.planned.plan as PodPlan, plan.network), options));
+      markServing(start);
+    });
+    // Register the new pods beside the old ones (and apply route changes), and wait until the
+    // gateway sees them healthy.
+    if (hasMesh) {
+      if (plan.starts.length) progress('registering new pods in the mesh');
+      await syncMesh(registryOf([...live.values()]));
+      const gateway = watchingEnvoys(place, [...live.values()], watchers).find((w) => w.envoy === GATEWAY);
+      if (gateway) await waitForHealthyHosts(gateway, plan.starts.map((s) => ({ cluster: clusterName(s.service), pod: s.pod })), timeoutMs);
+    }
+    if (plan.gateway) {
+      const gatewayStart = plan.gateway;
+      for (const old of plan.retire.filter((p) => p.service === GATEWAY)) live.delete(old.name);
+      await serve(gatewayStart, () => waitGateway(gatewayStart.planned.plan as GatewayPlan));
+      markServing(gatewayStart);
+    }
+  } catch (error) {
+    progress('rolling back');
+    for (const pod of started) live.delete(pod);
+    await removePods(started, 0).catch(() => {});
+    await Promise.all(fresh.map((s) => removePodFiles(place, s.pod)));
+    if (stopped.length) {
+      await podman(podStartArgs(stopped.map((p) => p.name)));
+      stopped.forEach((p) => live.set(p.name, p));
+      await Promise.all(
+        stopped.map((pod) => waitUntilReady(targetOfDeployed(pod, adminSocketOf(place, pod.name), plan.network), options)),
+      );
+    }
+    await restoreMeshFiles(snapshot);
+    throw error;
+  }
+
+  async function waitGateway(gateway: GatewayPlan): Promise<void> {
+    await waitUntilReady(targetOfGateway(gateway, plan.network), options);
+    const me: WatchingEnvoy = { envoy: GATEWAY, pod: gateway.pod, socket: gateway.paths.adminSocket };
+    const registry = registryOf([...live.values()]);
+    await waitForFiles(deployment.meshFiles(registry).filter((f) => f.envoy === GATEWAY), [me], timeoutMs);
+    const hosts = Object.entries(registry).flatMap(([service, pods]) => pods.map((pod) => ({ cluster: clusterName(service), pod })));
+    await waitForHealthyHosts(me, hosts, timeoutMs);
+  }
+
+  if (plan.retire.length) {
+    for (const pod of plan.retire) live.delete(pod.name);
+    progress(`draining ${plan.retire.map((p) => p.name).join(', ')}`);
+    await retirePods(place, plan.retire, {
+      staying: [...live.values()],
+      ...(hasMesh ? { mesh: { files: deployment.meshFiles, watchers } } : {}),
+      timeoutMs,
+      onMeshChange: noteChanges,
+    });
+  }
+  // In the spec's order, whichever pod served first.
+  const order = [...deployment.pods, ...(deployment.gateway ? [deployment.gateway] : [])].map((p) => p.plan.pod);
+  outcomes.sort((a, b) => order.indexOf(a.pod) - order.indexOf(b.pod));
+  return {
+    spec: plan.spec,
+    services: outcomes,
+    removed: plan.removed.map((p) => p.name),
+    meshChanges: [...meshChanges].sort(),
+    // Listed again: the Envoys serving each certificate are the pods that run now.
+    ...(certificates ? { certificates: { ...(await listMeshCertificates(plan.spec, { roots: deployment.roots })), renewed: certificates.renewed } } : {}),
+  };
+}
+
+/** Runs `task` for each item, at most `limit` at a time; waits for all, then throws the first failure. */
+async function inParallel<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    // After a failure nothing new starts; what runs finishes, so that rollback sees it all.
+    for (let item = queue.shift(); item !== undefined && !failure; item = queue.shift()) {
+      await task(item).catch((error: unknown) => {
+        failure ??= { error };
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.error;
+}
+
+function adminSocketOf(place: DeploymentPlace, pod: string): string {
+  return podPaths(place.roots, place.specName, pod).adminSocket;
+}
+
+/** Writes a pod's files and checks its Envoy config with the very image the pod will run. */
+async function writePodFiles(start: PodStart): Promise<void> {
+  const { paths, files } = start;
+  await ensureDir(paths.configDir);
+  await ensureRunDir(paths);
+  await writeFileAtomic(paths.envoyConf, files.envoyYaml);
+  if (files.nginxConf !== undefined) await writeFileAtomic(paths.nginxConf, files.nginxConf);
+  await writeFileAtomic(paths.podYaml, files.podYaml);
+  await podman(envoyValidateArgs(start.envoyImage, paths.envoyConf, start.xdsDir, start.meshTlsDir)).catch((error: unknown) => {
+    throw error instanceof EngineCommandError ? new EnvoyConfigError(paths.envoyConf, error.stderr) : error;
+  });
+}
+
+async function ensureNetwork(network: string, specName: string): Promise<void> {
+  if (await podmanSucceeds(networkExistsArgs(network))) return;
+  await podman(networkCreateArgs(network, specName));
+}
+
+/**
+ * A pod's run directory (root's alone) with the admin socket's directory, owned by Envoy's
+ * unprivileged user, and the app's /tmp (sticky and open to all, as /tmp is: the app image
+ * picks its user). Made again before a restart, as /run does not survive a reboot.
+ */
+async function ensureRunDir(paths: PodPaths): Promise<void> {
+  await ensureDir(path.dirname(paths.runDir));
+  await ensureDir(paths.runDir);
+  await ensureDir(paths.adminDir);
+  await chown(paths.adminDir, CONTAINER_UID, CONTAINER_UID);
+  await ensureDir(paths.tmpDir);
+  await chmod(paths.tmpDir, 0o1777);
+}

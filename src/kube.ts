@@ -1,0 +1,145 @@
+/**
+ * The library API of the Kubernetes target (re-exported by `index.ts`): the same spec and plan
+ * as on podman, rendered as manifests and applied with kubectl.
+ */
+import path from 'node:path';
+import { renderKubernetes, type KubernetesManifests } from './render/kubernetes.js';
+import { TEMPLATE_NAMES, compileTemplates } from './render/templates.js';
+import { loadSpec } from './spec/load.js';
+import type { Spec } from './spec/model.js';
+import { PACKAGE_ROOT, readTextFiles, writeFileAtomic } from './engine/files.js';
+import { resolveImages } from './engine/podman/images.js';
+import { buildSiteImages, siteImageRefs, type BuiltSiteImage } from './engine/podman/site-images.js';
+import { kubeApply as applyToCluster, kubeDelete as deleteFromCluster, type KubeApplyInput, type KubeApplyResult } from './engine/kubernetes/apply.js';
+import { runKubeDoctor } from './engine/kubernetes/doctor.js';
+import type { KubeTarget } from './engine/kubernetes/kubectl-args.js';
+import type { Check } from './engine/podman/doctor.js';
+import { createHash } from 'node:crypto';
+import { GATEWAY_TLS_SECRET, KUBE_LABELS, kubeNamespace, kubeObjectNames, kubeSelector } from './mesh/kube-names.js';
+import { GATEWAY } from './mesh/names.js';
+import { stringify } from 'yaml';
+
+export type { KubernetesManifests, KubeObject } from './render/kubernetes.js';
+export type { BuiltSiteImage } from './engine/podman/site-images.js';
+export type { KubeApplyResult } from './engine/kubernetes/apply.js';
+export type { KubeTarget } from './engine/kubernetes/kubectl-args.js';
+
+export interface KubeRenderOptions {
+  /** Also write the manifests to `<outDir>/kubernetes.yaml`. */
+  readonly outDir?: string;
+  /** Overrides the spec's kubernetes.registry for site images. */
+  readonly registry?: string;
+}
+
+/** The spec as loaded, with a registry given on the command line in place of the spec's. */
+async function loadForCluster(file: string, registry: string | undefined): Promise<Spec> {
+  const spec = await loadSpec(file);
+  return registry === undefined ? spec : { ...spec, kubernetes: { ...spec.kubernetes, registry } };
+}
+
+/** Renders a spec's manifests; starts, pulls and builds nothing. */
+export async function renderForKubernetes(file: string, options: KubeRenderOptions = {}): Promise<KubernetesManifests> {
+  const spec = await loadForCluster(file, options.registry);
+  const manifests = await manifestsOf(spec);
+  if (options.outDir) await writeFileAtomic(path.join(options.outDir, 'kubernetes.yaml'), manifests.yaml);
+  return manifests;
+}
+
+async function manifestsOf(spec: Spec): Promise<KubernetesManifests> {
+  const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+  const images = await resolveImages(spec.images, { pull: false });
+  const sites = await siteImageRefs(spec, images.nginx);
+  return renderKubernetes({ spec, images: { ...images, sites }, templates: compileTemplates(sources), sources });
+}
+
+/** Builds one image per static service (nginx plus its site, tagged by the site's hash); pushes it with `push`. */
+export async function buildSiteImagesOf(
+  file: string,
+  options: { registry?: string; push?: boolean; onProgress?: (line: string) => void } = {},
+): Promise<BuiltSiteImage[]> {
+  const spec = await loadForCluster(file, options.registry);
+  const images = await resolveImages(spec.images, { pull: true });
+  return buildSiteImages(spec, images.nginx, options);
+}
+
+export interface KubeOptions extends KubeTarget {
+  /** Overrides the spec's kubernetes.registry for site images. */
+  readonly registry?: string;
+  /** How long the rollout and the first answer through the gateway may take. @default 180000 */
+  readonly timeoutMs?: number;
+  readonly onProgress?: (line: string) => void;
+}
+
+/** What the engine needs to apply and wait: taken from the spec and its manifests. */
+function applyInput(spec: Spec, manifests: KubernetesManifests): KubeApplyInput {
+  const deployments = manifests.objects.filter((o) => o.kind === 'Deployment');
+  const images = [
+    ...new Set(
+      deployments.flatMap((d) => {
+        const pod = (d.spec as { template: { spec: { initContainers?: { image: string }[]; containers: { image: string }[] } } }).template.spec;
+        return [...(pod.initContainers ?? []), ...pod.containers].map((c) => c.image);
+      }),
+    ),
+  ];
+  const gateway = spec.gateway;
+  const exposed: KubeApplyInput['exposed'] = [
+    ...spec.services
+      .filter((s) => s.sidecar.publish)
+      .map((s) => ({ workload: s.name, service: kubeObjectNames(s.name).exposed, portName: 'http', scheme: 'http' as const, path: s.health })),
+    ...(gateway
+      ? [{ workload: GATEWAY, service: kubeObjectNames(GATEWAY).exposed, portName: gateway.https ? 'https' : 'http', scheme: gateway.https ? ('https' as const) : ('http' as const), path: '/' }]
+      : []),
+  ];
+  return {
+    namespace: manifests.namespace,
+    namespaceYaml: stringify(manifests.objects[0]),
+    yaml: manifests.yaml,
+    deployments: deployments.map((d) => d.metadata.name),
+    images,
+    ...(gateway?.https ? { tls: { secret: GATEWAY_TLS_SECRET, ...(gateway.tls ? { source: gateway.tls } : {}) } } : {}),
+    exposed,
+    meshConfigs: manifests.objects
+      .filter((o) => o.kind === 'ConfigMap' && o.metadata.name === kubeObjectNames(o.metadata.labels![KUBE_LABELS.name]!).mesh)
+      .map((o) => ({
+        selector: Object.entries(kubeSelector(spec, o.metadata.labels![KUBE_LABELS.name]!)).map(([k, v]) => `${k}=${v}`).join(','),
+        hash: createHash('sha256').update(JSON.stringify(o.data)).digest('hex').slice(0, 16),
+      })),
+  };
+}
+
+/**
+ * Applies a spec to a cluster with kubectl and waits as `play` does: every rollout complete and
+ * each exposed service answering from outside. Refuses an unreachable cluster, one older than
+ * 1.29, and local images no node has, before applying anything.
+ */
+export async function kubeApply(file: string, options: KubeOptions = {}): Promise<KubeApplyResult> {
+  const spec = await loadForCluster(file, options.registry);
+  const manifests = await manifestsOf(spec);
+  return applyToCluster(applyInput(spec, manifests), {
+    target: targetOf(options),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+}
+
+/** Removes everything `kube apply` made for a spec (takes the spec file, or a deployment name). */
+export async function kubeDelete(fileOrName: string, options: KubeOptions = {}): Promise<{ namespace: string; deleted: boolean }> {
+  const name = /^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(fileOrName) ? fileOrName : (await loadSpec(fileOrName)).name;
+  const namespace = kubeNamespace({ name });
+  const result = await deleteFromCluster(namespace, { target: targetOf(options), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+  return { namespace, ...result };
+}
+
+/** kubectl, the cluster and its version, and (with a spec) each image the spec runs. */
+export async function kubeDoctor(file: string | undefined, options: KubeOptions = {}): Promise<Check[]> {
+  let images: readonly string[] = [];
+  if (file) {
+    const spec = await loadForCluster(file, options.registry);
+    images = applyInput(spec, await manifestsOf(spec)).images;
+  }
+  return runKubeDoctor(targetOf(options), images);
+}
+
+function targetOf(options: KubeTarget): KubeTarget {
+  return { ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) };
+}

@@ -1,0 +1,50 @@
+import path from 'node:path';
+import type { StateRoots } from './mesh/layout.js';
+import type { DeploymentPlan } from './mesh/plan.js';
+import { planDeployment } from './render/deployment.js';
+import { TEMPLATE_NAMES, type TemplateSources } from './render/templates.js';
+import { loadSpec } from './spec/load.js';
+import type { Spec } from './spec/model.js';
+import { PACKAGE_ROOT, readTextFiles } from './engine/files.js';
+import { ensureImage, resolveImages } from './engine/podman/images.js';
+
+/** The templates, read once per process: a library caller that plays again does not read them again. */
+let templateSources: Promise<TemplateSources> | undefined;
+
+/**
+ * The one pipeline every verb starts from: spec file -> model -> resolved images -> planned
+ * and rendered deployment. With `pull`, images a pod needs are fetched when missing (render,
+ * diff and down pull nothing).
+ */
+export async function loadDeployment(file: string, roots: StateRoots, pull: boolean): Promise<DeploymentPlan> {
+  return planSpec(await loadSpecFor(file, roots), roots, pull);
+}
+
+/** Loads a spec that is to run with these roots: no site it serves may hold podvoy's own directories. */
+export async function loadSpecFor(file: string, roots: StateRoots): Promise<Spec> {
+  return loadSpec(file, { privateDirs: [roots.stateDir, roots.runDir] });
+}
+
+/** The pipeline from a loaded spec on: what `play` runs while it lists the pods that run. */
+export async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<DeploymentPlan> {
+  templateSources ??= readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+  const [templates, images] = await Promise.all([
+    templateSources,
+    resolveImages(spec.images, { pull }),
+    ...(pull
+      ? spec.services.flatMap((s) =>
+          s.app.kind === 'image' ? [ensureImage(s.app.image, `Fix services.${s.name}.image in the spec, or build that image locally.`)] : [],
+        )
+      : []),
+  ]);
+  return planDeployment(spec, { images, roots, templates });
+}
+
+/** A spec file names its deployment; so may the user, once the file is gone. */
+export async function specNameOf(fileOrName: string): Promise<string> {
+  if (/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(fileOrName) && !fileOrName.includes('.')) {
+    const asFile = await loadSpec(fileOrName).catch(() => undefined);
+    return asFile?.name ?? fileOrName;
+  }
+  return (await loadSpec(fileOrName)).name;
+}

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { planGateway, planService, type DeploymentPlan, type PodImages } from '../mesh/plan.js';
+import type { StateRoots } from '../mesh/layout.js';
+import { GATEWAY } from '../mesh/names.js';
+import { withPods } from '../mesh/registry.js';
+import type { Spec } from '../spec/model.js';
+import { renderGateway, renderPod } from './pod.js';
+import { TEMPLATE_NAMES, compileTemplates, type TemplateName, type TemplateSources, type Templates } from './templates.js';
+import { renderMeshFiles } from './xds.js';
+import { planMeshTls } from '../mesh/identity.js';
+import { SDS_RENDERER } from './mesh-tls.js';
+
+/** What the engine resolves before planning: nothing else of the host shapes a deployment. */
+export interface DeploymentInputs {
+  readonly images: PodImages;
+  readonly roots: StateRoots;
+  readonly templates: TemplateSources;
+}
+
+/** The templates each kind of pod is rendered from: a change to one replaces only those pods. */
+const SERVICE_TEMPLATES: readonly TemplateName[] = ['pod.yaml', 'nginx.conf', 'sidecar-envoy.yaml'];
+const GATEWAY_TEMPLATES: readonly TemplateName[] = ['gateway-pod.yaml', 'gateway-envoy.yaml'];
+
+function digestOf(sources: TemplateSources, names: readonly TemplateName[]): string {
+  const hash = createHash('sha256');
+  for (const name of names) hash.update(name).update('\0').update(sources[name]).update('\0');
+  return hash.digest('hex');
+}
+
+/** Compiling is the slow part of rendering: the same sources compile once per process. */
+const compiled = new Map<string, Templates>();
+function templatesOf(sources: TemplateSources): Templates {
+  const key = digestOf(sources, TEMPLATE_NAMES);
+  let templates = compiled.get(key);
+  if (!templates) compiled.set(key, (templates = compileTemplates(sources)));
+  return templates;
+}
+
+/** Plans and renders every pod of a spec and how its mesh files follow the registry. Pure. */
+export function planDeployment(spec: Spec, inputs: DeploymentInputs): DeploymentPlan {
+  const { images, roots } = inputs;
+  const templates = templatesOf(inputs.templates);
+  const serviceDigest = digestOf(inputs.templates, SERVICE_TEMPLATES);
+  const pods = spec.services.flatMap((service) =>
+    planService(spec, service, images, roots, serviceDigest).map((plan) => ({ plan, rendered: renderPod(templates, plan) })),
+  );
+  const gatewayPlan = planGateway(spec, images.envoy, roots, digestOf(inputs.templates, GATEWAY_TEMPLATES));
+  const meshWatchers = new Set([...(spec.gateway ? [GATEWAY] : []), ...spec.services.filter((s) => s.upstreams.length).map((s) => s.name)]);
+  return {
+    spec,
+    roots,
+    pods,
+    ...(gatewayPlan ? { gateway: { plan: gatewayPlan, rendered: renderGateway(templates, gatewayPlan) } } : {}),
+    meshWatchers,
+    meshFiles: (registry) => (meshWatchers.size ? renderMeshFiles(spec, registry, roots) : []),
+    registry: withPods({}, pods.map(({ plan }) => ({ service: plan.service.name, pod: plan.pod }))),
+    ...(spec.mtls ? { meshTls: { plan: planMeshTls(spec)!, sds: SDS_RENDERER } } : {}),
+  };
+}

@@ -1,0 +1,41 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { readTextFiles, PACKAGE_ROOT } from '../../src/engine/files.js';
+import { renderKubernetes } from '../../src/render/kubernetes.js';
+import { TEMPLATE_NAMES, compileTemplates } from '../../src/render/templates.js';
+import { parseSpec } from '../../src/spec/parse.js';
+import { fakeHost } from '../support/fake-host.js';
+
+const examples = readdirSync(path.join(PACKAGE_ROOT, 'examples'));
+const images = { nginx: 'localhost/podvoy/nginx:1.22.1', envoy: 'localhost/podvoy/envoy:1.40.0' };
+
+describe.each(examples)('example %s on Kubernetes', async (example) => {
+  const file = path.join(PACKAGE_ROOT, 'examples', example, 'podvoy.yaml');
+  const [text] = Object.values(await readTextFiles(path.dirname(file), ['podvoy.yaml']));
+  const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+  const spec = parseSpec(text!, `examples/${example}/podvoy.yaml`, fakeHost(`/srv/podvoy/examples/${example}`));
+  // Fixed site images: the golden files do not depend on the sites' content.
+  const sites = Object.fromEntries(spec.services.map((s) => [s.name, `localhost/podvoy/${spec.name}-${s.name}:0123456789ab`]));
+  const renderAll = () => renderKubernetes({ spec, images: { ...images, sites }, templates: compileTemplates(sources), sources });
+  const rendered = renderAll();
+
+  it('renders the manifests as pinned', async () => {
+    await expect(rendered.yaml).toMatchFileSnapshot(path.join(PACKAGE_ROOT, 'test/golden', example, 'kubernetes.yaml'));
+  });
+
+  it('renders YAML that parses back to the objects', () => {
+    const docs = parseAllDocuments(rendered.yaml);
+    expect(docs.every((d) => d.errors.length === 0)).toBe(true);
+    expect(docs.map((d) => d.toJS())).toEqual(rendered.objects);
+  });
+
+  it('renders the same text every time', () => {
+    expect(renderAll()).toEqual(rendered);
+  });
+
+  it('holds no host path and no key', () => {
+    expect(rendered.yaml).not.toMatch(/hostPath|\/srv\/podvoy|\/var\/lib\/podvoy|\/nonexistent|PRIVATE KEY/);
+  });
+});

@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { KUBE_BIN, KUBE_UP_ERROR_ENV, KUBECONFIG_ENV, REPO_ROOT } from './kube-cluster.js';
+import { diffHostSnapshots, takeHostSnapshot } from './kube-host-snapshot.js';
+
+/** Where the snapshot taken before kube-up is kept for the host check (test/e2e-kube-down/). */
+export const HOST_BEFORE_ENV = 'PODVOY_KUBE_HOST_BEFORE';
+/** Set to 1 to run the cluster tests against a cluster scripts/kube-up already started. */
+export const REUSE_ENV = 'PODVOY_KUBE_REUSE';
+const ACTIVE_MARKER = '/run/podvoy-kube.active';
+
+/** Runs scripts/NAME, its progress on our stderr; resolves with its stdout. */
+export async function runKubeScript(name: string, args: readonly string[] = [], timeoutMs = 1_800_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(REPO_ROOT, 'scripts', name), args, { stdio: ['ignore', 'pipe', 'inherit'], timeout: timeoutMs });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`scripts/${name} ${signal ? `was killed (${signal})` : `exited ${code}`}; its output above says why`));
+    });
+  });
+}
+
+function exposeCluster(kubeconfig: string): void {
+  process.env[KUBECONFIG_ENV] = kubeconfig;
+  process.env.KUBECONFIG = kubeconfig;
+  process.env.PATH = `${KUBE_BIN}${path.delimiter}${process.env.PATH ?? ''}`;
+}
+
+/**
+ * Global setup of the `kube` project: a snapshot of the host, then one cluster (scripts/kube-up)
+ * for all cluster tests. Its teardown is the safety net: kube-down if the cluster is still up
+ * (the host check in test/e2e-kube-down/ normally took it down already), and a failed run if
+ * the host then differs from the snapshot. A cluster that fails to come up does not stop the
+ * run: the other projects' tests still run, and each cluster test fails with the reason.
+ */
+export default async function setup(_project: TestProject): Promise<() => Promise<void>> {
+  if (process.env[REUSE_ENV] === '1') {
+    const state = existsSync(ACTIVE_MARKER) ? readFileSync(ACTIVE_MARKER, 'utf8').trim() : '';
+    if (state) exposeCluster(path.join(state, 'kubeconfig'));
+    else process.env[KUBE_UP_ERROR_ENV] = `${REUSE_ENV}=1 but no cluster is up: run scripts/kube-up first`;
+    return async () => {};
+  }
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'podvoy-kube-host-'));
+  const before = await takeHostSnapshot();
+  const beforeFile = path.join(scratch, 'before.json');
+  await writeFile(beforeFile, JSON.stringify(before));
+  process.env[HOST_BEFORE_ENV] = beforeFile;
+  try {
+    exposeCluster((await runKubeScript('kube-up')).trim().split('\n').pop()!);
+  } catch (error) {
+    process.env[KUBE_UP_ERROR_ENV] = (error as Error).message;
+  }
+  return async () => {
+    try {
+      if (existsSync(ACTIVE_MARKER)) await runKubeScript('kube-down', [], 300_000);
+      const changes = diffHostSnapshots(before, await takeHostSnapshot());
+      if (changes.length > 0) {
+        console.error(`The test cluster left the host changed:\n  ${changes.join('\n  ')}`);
+        process.exitCode = 1;
+      }
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  };
+}

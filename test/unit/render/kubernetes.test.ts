@@ -1,0 +1,140 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT, readTextFiles } from '../../../src/engine/files.js';
+import { KubernetesRenderError } from '../../../src/errors.js';
+import { probePort, renderKubernetes, type KubeObject } from '../../../src/render/kubernetes.js';
+import { TEMPLATE_NAMES, compileTemplates } from '../../../src/render/templates.js';
+import { parseSpec } from '../../../src/spec/parse.js';
+import { fakeHost } from '../../support/fake-host.js';
+
+const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+const templates = compileTemplates(sources);
+const images = { nginx: 'localhost/podvoy/nginx:1', envoy: 'localhost/podvoy/envoy:1' };
+
+function render(text: string) {
+  const spec = parseSpec(text, 'k.yaml', fakeHost('/srv/k'));
+  const sites = Object.fromEntries(spec.services.map((s) => [s.name, `localhost/podvoy/k-${s.name}:abc`]));
+  return renderKubernetes({ spec, images: { ...images, sites }, templates, sources });
+}
+
+function errorOf(text: string): KubernetesRenderError {
+  try {
+    render(text);
+  } catch (error) {
+    if (error instanceof KubernetesRenderError) return error;
+    throw error;
+  }
+  throw new Error('rendered');
+}
+
+const find = (objects: readonly KubeObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name) as Record<string, any>;
+
+const MESH = `name: k
+gateway:
+  http: 30080
+  https: 30443
+  routes: [{service: web}]
+services:
+  web: {static: ./site, replicas: 2, upstreams: {api: 9001}}
+  api: {image: "ghcr.io/x/api:1", port: 3000, env: {MODE: prod}}
+`;
+
+describe('Kubernetes manifests', () => {
+  it('runs Envoy as a native sidecar, ready from its own /ready, with least privilege', () => {
+    const { objects } = render(MESH);
+    const pod = find(objects, 'Deployment', 'web').spec.template.spec;
+    expect(pod.initContainers.map((c: any) => [c.name, c.restartPolicy, c.readinessProbe.httpGet, c.startupProbe.httpGet])).toEqual([
+      ['envoy', 'Always', { path: '/ready', port: 'probe' }, { path: '/ready', port: 'probe' }],
+    ]);
+    expect(pod.initContainers[0].ports).toEqual([{ name: 'envoy', containerPort: 10000 }, { name: 'probe', containerPort: 9902 }]);
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    for (const c of [...pod.initContainers, ...pod.containers]) {
+      expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+      expect(c.resources.requests).toBeDefined();
+      expect(c.resources.limits).toBeDefined();
+    }
+    expect(pod.containers[0].readinessProbe.httpGet).toEqual({ path: '/', port: 10000 });
+    expect(find(objects, 'Deployment', 'web').spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+  });
+
+  it('mounts the mesh files as a directory (no subPath), so ConfigMap updates reach Envoy', () => {
+    const { objects } = render(MESH);
+    const envoy = find(objects, 'Deployment', 'web').spec.template.spec.initContainers[0];
+    expect(envoy.volumeMounts.find((m: any) => m.name === 'mesh')).toEqual({ name: 'mesh', mountPath: '/etc/podvoy/xds', readOnly: true });
+    expect(find(objects, 'ConfigMap', 'web-mesh').data['cds.yaml']).toContain('address: api.podvoy-k.svc.cluster.local.');
+    expect(find(objects, 'Service', 'api').spec).toMatchObject({ clusterIP: 'None' });
+  });
+
+  it('keeps the mesh files out of the config hash, and bootstrap changes in it', () => {
+    const hash = (text: string) => find(render(text).objects, 'Deployment', 'web').spec.template.metadata.annotations['podvoy.io/config-hash'];
+    const split = MESH.replace('routes: [{service: web}]', 'routes: [{split: {web: 1, api: 1}}]');
+    expect(hash(split)).toBe(hash(MESH));
+    expect(hash(MESH.replace('upstreams: {api: 9001}', 'upstreams: {api: 9002}'))).not.toBe(hash(MESH));
+  });
+
+  it('gives a PodDisruptionBudget from 2 replicas only', () => {
+    const { objects } = render(MESH);
+    expect(find(objects, 'PodDisruptionBudget', 'web').spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/instance': 'k', 'app.kubernetes.io/name': 'web' } },
+    });
+    expect(find(objects, 'PodDisruptionBudget', 'api')).toBeUndefined();
+  });
+
+  it('runs an image app with its env, as a non-root user of its image', () => {
+    const app = find(render(MESH).objects, 'Deployment', 'api').spec.template.spec.containers[0];
+    expect([app.name, app.image, app.env, app.securityContext.runAsUser]).toEqual(['app', 'ghcr.io/x/api:1', [{ name: 'MODE', value: 'prod' }], undefined]);
+  });
+
+  it('exposes the gateway by NodePort on the spec ports when in range, TLS from a Secret, redirect to the node port', () => {
+    const { objects } = render(MESH);
+    expect(find(objects, 'Service', 'gateway').spec.ports).toEqual([
+      { name: 'http', port: 30080, targetPort: 'http', nodePort: 30080 },
+      { name: 'https', port: 30443, targetPort: 'https', nodePort: 30443 },
+    ]);
+    const pod = find(objects, 'Deployment', 'gateway').spec.template.spec;
+    expect(pod.volumes.find((v: any) => v.name === 'tls').secret).toEqual({
+      secretName: 'gateway-tls',
+      defaultMode: 0o440,
+      items: [{ key: 'tls.crt', path: 'cert.pem' }, { key: 'tls.key', path: 'key.pem' }],
+    });
+    expect(pod.securityContext.fsGroup).toBe(101);
+    expect(find(objects, 'ConfigMap', 'gateway-mesh').data['lds.yaml']).toContain('port_redirect: 30443');
+    expect(objects.some((o) => o.kind === 'Secret')).toBe(false);
+  });
+
+  it('with a LoadBalancer, serves and redirects on the spec ports', () => {
+    const { objects } = render(`${MESH.replace('30080', '8081').replace('30443', '8443')}kubernetes: {expose: LoadBalancer}\n`);
+    expect(find(objects, 'Service', 'gateway').spec).toMatchObject({ type: 'LoadBalancer', ports: [{ port: 8081 }, { port: 8443 }] });
+    expect(find(objects, 'ConfigMap', 'gateway-mesh').data['lds.yaml']).toContain('port_redirect: 8443');
+  });
+
+  it('lets the cluster pick a node port out of the spec range, except where a redirect needs it', () => {
+    const { objects } = render(`name: k\nservices:\n  web: {static: ./site, sidecar: {publish: 8080}}\n`);
+    expect(find(objects, 'Service', 'web-public').spec).toEqual({
+      type: 'NodePort',
+      selector: { 'app.kubernetes.io/instance': 'k', 'app.kubernetes.io/name': 'web' },
+      ports: [{ name: 'http', port: 8080, targetPort: 'envoy' }],
+    });
+  });
+
+  it('refuses what a cluster cannot do the same way, with the Kubernetes way', () => {
+    const error = errorOf(MESH.replace('http: 30080', 'http: "192.168.1.2:8080"').replace('https: 30443', 'https: 8443'));
+    expect(error.message).toBe(
+      '/srv/k/podvoy.yaml has 2 features a Kubernetes cluster cannot run the same way:\n' +
+        '  gateway.http: binds to the host address 192.168.1.2, and a cluster has no such address to bind: a Service answers on every node ' +
+        "(NodePort) or on its load balancer's address. Publish the port alone, and restrict who reaches it with kubernetes.expose: " +
+        'LoadBalancer plus loadBalancerSourceRanges, or a NetworkPolicy.\n' +
+        '  gateway.https: is port 8443, which cannot be a node port (30000-32767), and plain HTTP must redirect to the port clients reach ' +
+        'HTTPS on. Set kubernetes.nodePorts.https (e.g. 30443), or kubernetes.expose: LoadBalancer to serve HTTPS on port 8443 of a load balancer.',
+    );
+    expect(error.problems.map((p) => p.path)).toEqual(['gateway.http', 'gateway.https']);
+  });
+
+  it.each([
+    [[10000, 8080], 9902],
+    [[9902, 9903, 8080], 9904],
+  ])('picks a probe port the pod does not use (%j)', (used, port) => {
+    expect(probePort(used)).toBe(port);
+  });
+});
