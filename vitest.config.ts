@@ -19,6 +19,28 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        test: {
+          // Against one real single-node Kubernetes, started once by the global setup
+          // (scripts/kube-up). Runs after the podman tests, so the two never share the 2 cores.
+          name: 'kube',
+          include: ['test/e2e-kube/**/*.test.ts'],
+          globalSetup: ['test/support/kube-global-setup.ts'],
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          // Last: takes the cluster down and checks the host is as it was before.
+          name: 'kube-down',
+          include: ['test/e2e-kube-down/**/*.test.ts'],
+          sequence: { groupOrder: 2 },
+          testTimeout: 300_000,
+        },
+      },
     ],
   },
 });

@@ -70,7 +70,8 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
       );
     }
   }
-  if (r.mtls) goals.push(...judgeMtls(r.mtls));
+
+  goals.push(...judgeMtls(r.mtls));
 
   const d = r.deploy;
   const steps = Object.entries(playStepTotals(d.rounds[0]!)).sort((a, b) => b[1] - a[1]);

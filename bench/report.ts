@@ -68,7 +68,7 @@ export function renderMarkdown(r: Results): string {
       dp.figures.map((x) => [x.size, `(${x.path})`, ...cpuLabels.map((k) => f(x.cpuUsPerRequest[k]!, 1)), f(x.machineBusy * 100)]),
     ),
     '',
-    ...(r.mtls ? renderMtls(r.mtls) : []),
+    ...renderMtls(r.mtls),
     '## 2. Deploy (the blog example behind a gateway)',
     '',
     `Pods: ${d.pods.join(', ')}. Median of ${d.rounds.length} interleaved rounds; each until the first 200 through the gateway.`,
@@ -185,6 +185,16 @@ export function compressionSection(c: NonNullable<Results['compression']>): stri
 }
 
 /** Writes `<base>.json` and `<base>.md` to `dir`. */
+export async function writeResults(dir: string, r: Results, base: string): Promise<{ json: string; md: string; markdown: string }> {
+  await mkdir(dir, { recursive: true });
+  const markdown = renderMarkdown(r);
+  const json = path.join(dir, `${base}.json`);
+  const md = path.join(dir, `${base}.md`);
+  await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
+  await writeFile(md, markdown);
+  return { json, md, markdown };
+}
+
 /** Section 1b: the same gateway -> sidecar -> nginx path with mTLS and without. */
 export function renderMtls(m: MtlsResult): string[] {
   return [
@@ -211,14 +221,4 @@ export function renderMtls(m: MtlsResult): string[] {
     ),
     '',
   ];
-}
-
-export async function writeResults(dir: string, r: Results, base: string): Promise<{ json: string; md: string; markdown: string }> {
-  await mkdir(dir, { recursive: true });
-  const markdown = renderMarkdown(r);
-  const json = path.join(dir, `${base}.json`);
-  const md = path.join(dir, `${base}.md`);
-  await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
-  await writeFile(md, markdown);
-  return { json, md, markdown };
 }

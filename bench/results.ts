@@ -33,8 +33,8 @@ export interface Results {
   readonly dataPlane: DataPlaneResult;
   /** A 100 KiB HTML page through the gateway, uncompressed, gzip and brotli; absent from runs before it existed. */
   readonly compression?: CompressionResult;
-  /** Gateway -> sidecar with mTLS against without, two meshes side by side; absent from runs before it existed. */
-  readonly mtls?: MtlsResult;
+  /** Gateway -> sidecar with mTLS against without, two meshes side by side. */
+  readonly mtls: MtlsResult;
   readonly memory: readonly MemoryRow[];
   /** Through the library's play, in this process. */
   readonly meshChange: MeshChangeResult;

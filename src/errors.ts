@@ -165,6 +165,7 @@ export class MeshFileRejectedError extends PodvoyError {
     super(`Envoy in ${pod} rejected ${file} and keeps its previous version: ${reason}\nThis is a podvoy bug if the spec validated; please report it with the spec.`);
   }
 }
+
 /** One spec feature that cannot be the same on a Kubernetes cluster. */
 export interface KubernetesProblem {
   /** Dotted path of the spec key, e.g. `gateway.https`. */
@@ -206,7 +207,8 @@ export class KubeVersionError extends PodvoyError {
   ) {
     super(
       `The cluster runs Kubernetes ${serverVersion}; podvoy needs ${minimum} or newer, for native sidecars ` +
-        '(init containers with restartPolicy: Always). Nothing was applied. Upgrade the cluster, or use another context.',
+        '(init containers with restartPolicy: Always, 1.29) and the preStop sleep that drains a pod (1.30). ' +
+        'Nothing was applied. Upgrade the cluster, or use another context.',
     );
   }
 }
@@ -228,5 +230,6 @@ export class KubeRolloutError extends PodvoyError {
     );
   }
 }
+
 /** The mesh's certificates cannot be made, read or applied; the message says what to fix. */
 export class CertificateError extends PodvoyError {}

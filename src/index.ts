@@ -23,6 +23,7 @@ export type { StateRoots } from './mesh/layout.js';
 export type { PlayResult, ServiceOutcome } from './engine/rollout/execute.js';
 export type { DownResult } from './engine/rollout/down.js';
 export type { RolloutDiff } from './engine/rollout/describe.js';
+export type { CertificatesResult, CertificateInfo } from './engine/pki/index.js';
 export type { DeployedPod } from './engine/podman/pods.js';
 export type { DeploymentStatus, EnvoyStatus } from './engine/envoy/status.js';
 export type { ClusterStatus, HostStatus } from './engine/envoy/admin.js';
@@ -30,7 +31,6 @@ export type { Check } from './engine/podman/doctor.js';
 export type { SystemdUnits } from './engine/podman/systemd.js';
 export type { BuiltImage } from './engine/podman/images.js';
 export type { LogsOptions } from './engine/podman/logs.js';
-export type { CertificatesResult, CertificateInfo } from './engine/pki/index.js';
 
 export interface CommonOptions {
   /** Where podvoy keeps rendered files and sockets. @default from PODVOY_STATE_DIR / PODVOY_RUN_DIR, else /var/lib/podvoy and /run/podvoy */
@@ -150,29 +150,25 @@ export async function render(file: string, options: CommonOptions & { outDir?: s
 
 /** Writes systemd units (podman's generator) and a tmpfiles.d snippet that start a deployment at boot. */
 export async function systemdUnits(fileOrName: string, options: CommonOptions & { outDir: string }): Promise<SystemdUnits> {
-  const [{ specNameOf }, { writeSystemdUnits }, { hasMeshCertificates }] = await Promise.all([
+  const [{ specNameOf }, { writeSystemdUnits }, { hasMeshCertificates }, { renderCertsRenewUnits }, { PACKAGE_ROOT }, path] = await Promise.all([
     pipeline(),
     import('./engine/podman/systemd.js'),
     import('./engine/pki/index.js'),
+    import('./render/systemd-certs.js'),
+    import('./engine/files.js'),
+    import('node:path'),
   ]);
   const specName = await specNameOf(fileOrName);
   const roots = options.roots ?? defaultRoots();
   // With mTLS, a timer renews the certificates between plays.
-  let renewal: { files: { name: string; text: string }[]; timer: string } | undefined;
-  if (await hasMeshCertificates(specName, roots)) {
-    const [{ renderCertsRenewUnits }, { PACKAGE_ROOT }, path] = await Promise.all([
-      import('./render/systemd-certs.js'),
-      import('./engine/files.js'),
-      import('node:path'),
-    ]);
-    const units = renderCertsRenewUnits({
-      specName,
-      podvoy: [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'podvoy.js')],
-      env: { PODVOY_STATE_DIR: roots.stateDir, PODVOY_RUN_DIR: roots.runDir },
-    });
-    renewal = { files: [units.service, units.timer], timer: units.timer.name };
-  }
-  return writeSystemdUnits(specName, roots, options.outDir, renewal);
+  const renewal = (await hasMeshCertificates(specName, roots))
+    ? renderCertsRenewUnits({
+        specName,
+        podvoy: [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'podvoy.js')],
+        env: { PODVOY_STATE_DIR: roots.stateDir, PODVOY_RUN_DIR: roots.runDir },
+      })
+    : undefined;
+  return writeSystemdUnits(specName, roots, options.outDir, renewal && { files: [renewal.service, renewal.timer], timer: renewal.timer.name });
 }
 
 /** The mesh's certificates: each identity, its SPIFFE ID, its expiry and the Envoys serving it. */

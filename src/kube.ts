@@ -110,7 +110,7 @@ function applyInput(spec: Spec, manifests: KubernetesManifests): KubeApplyInput 
 /**
  * Applies a spec to a cluster with kubectl and waits as `play` does: every rollout complete and
  * each exposed service answering from outside. Refuses an unreachable cluster, one older than
- * 1.29, and local images no node has, before applying anything.
+ * 1.30, and local images no node has, before applying anything.
  */
 export async function kubeApply(file: string, options: KubeOptions = {}): Promise<KubeApplyResult> {
   const spec = await loadForCluster(file, options.registry);

@@ -21,7 +21,6 @@ kube_need_root() { [ "$(id -u)" = 0 ] || kube_die "run as root: sudo $0"; }
 # (podman uses 10.88.0.0/16 and 10.89.N.0/24).
 KUBE_STATE_DEFAULT=/var/lib/podvoy-kube
 KUBE_ACTIVE=/run/podvoy-kube.active   # holds the state directory of the cluster that is up
-KUBE_LOCK=/run/podvoy-kube.lock
 KUBE_NODE_NAME=podvoy-kube
 KUBE_NODE_IP=10.233.255.1             # a /32 on lo: the kubelet refuses a loopback node IP
 KUBE_POD_SUBNET=10.233.0.0/24
@@ -61,6 +60,14 @@ kube_pid_alive() {
   pid=$(cat "$1")
   exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
   case "$exe" in "$KUBE_CACHE"/*) echo "$pid" ;; *) return 1 ;; esac
+}
+
+# Serialises kube-up and kube-down on the cache directory itself (flock on its fd), so that no
+# lock file is left on the host.
+kube_lock() {
+  [ -d "$KUBE_CACHE" ] || return 0
+  exec 9<"$KUBE_CACHE"
+  flock -w 120 9 || kube_die "another kube-up or kube-down is running (it holds $KUBE_CACHE)"
 }
 
 kube_cgroup_dirs() {

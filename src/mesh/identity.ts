@@ -168,21 +168,21 @@ export function planMeshTls(spec: Spec): MeshTlsPlan | undefined {
   };
 }
 
-/** An SDS file as rendered, with the version Envoy reports once it runs it. */
+/** A certificate is renewed once past half its life (Istio and Kuma do the same). */
+export function renewalDue(notBefore: Date, notAfter: Date, now: Date): boolean {
+  return now.getTime() >= notBefore.getTime() + (notAfter.getTime() - notBefore.getTime()) / 2;
+}
+
+/** One SDS file and the version it carries, which Envoy's admin reports once applied. */
 export interface SdsFile {
   readonly version: string;
   readonly text: string;
 }
 
-/** How the SDS files are rendered (render/mesh-tls.ts); the engine writes them, it does not render. */
+/** How the SDS files are rendered (render/mesh-tls.ts): the engine writes them, it does not render. */
 export interface SdsRenderer {
   /** The file naming an identity's certificate and key, by their file names in its directory. */
   certificate(files: { readonly cert: string; readonly key: string }): SdsFile;
   /** The file naming the trust bundle, by its file name. */
   trust(bundle: string): SdsFile;
-}
-
-/** A certificate is renewed once past half its life (Istio and Kuma do the same). */
-export function renewalDue(notBefore: Date, notAfter: Date, now: Date): boolean {
-  return now.getTime() >= notBefore.getTime() + (notAfter.getTime() - notBefore.getTime()) / 2;
 }

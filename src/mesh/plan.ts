@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Service, Spec } from '../spec/model.js';
-import { identityDir, podMeshTls, type MeshTlsPlan, type PodMeshTls, type SdsRenderer } from './identity.js';
 import type { MeshFile, Registry } from './registry.js';
+import { identityDir, podMeshTls, type MeshTlsPlan, type PodMeshTls, type SdsRenderer } from './identity.js';
 import { podPaths, tlsDir, xdsDir, type PodPaths, type StateRoots } from './layout.js';
 import { GATEWAY, LABELS, gatewayPodName, podName, serviceUrl } from './names.js';
 
@@ -163,6 +163,6 @@ export interface DeploymentPlan {
   meshFiles(registry: Registry): MeshFile[];
   /** The registry once every planned pod serves. */
   readonly registry: Registry;
-  /** With mTLS: the mesh's identities, made or renewed before any pod starts, and how their SDS files render. */
+  /** With mTLS: the mesh's identities and how their SDS files render; made or renewed before any pod starts. */
   readonly meshTls?: { readonly plan: MeshTlsPlan; readonly sds: SdsRenderer };
 }

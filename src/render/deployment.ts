@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { planGateway, planService, type DeploymentPlan, type PodImages } from '../mesh/plan.js';
 import type { StateRoots } from '../mesh/layout.js';
+import { planMeshTls } from '../mesh/identity.js';
 import { GATEWAY } from '../mesh/names.js';
 import { withPods } from '../mesh/registry.js';
 import type { Spec } from '../spec/model.js';
+import { SDS_RENDERER } from './mesh-tls.js';
 import { renderGateway, renderPod } from './pod.js';
 import { TEMPLATE_NAMES, compileTemplates, type TemplateName, type TemplateSources, type Templates } from './templates.js';
 import { renderMeshFiles } from './xds.js';
-import { planMeshTls } from '../mesh/identity.js';
-import { SDS_RENDERER } from './mesh-tls.js';
 
 /** What the engine resolves before planning: nothing else of the host shapes a deployment. */
 export interface DeploymentInputs {

@@ -79,6 +79,14 @@ export const KUBE_RESOURCES = {
 /** How long a new pod must be ready before an old one is retired (see `deployment`). */
 export const MIN_READY_SECONDS = 10;
 
+/**
+ * A pod that is let go leaves the Service's DNS at once, but every Envoy holds the old answer
+ * until its next look-up (5 s, behind a 5 s TTL): the app keeps serving that long before it is
+ * stopped (its sidecar stops after it). The sleep action needs no binary in the image
+ * (Kubernetes 1.30).
+ */
+const DRAIN = { preStop: { sleep: { seconds: 10 } } } as const;
+
 /** Kubernetes' default node port range; a host port outside it cannot be kept as a node port. */
 export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
 
@@ -185,10 +193,7 @@ function gatewayOnCluster(spec: Spec, gateway: Gateway): Gateway {
 
 /** Renders a spec as Kubernetes manifests, or throws every reason it cannot be the same there. */
 export function renderKubernetes(input: KubernetesInput): KubernetesManifests {
-  const { images, templates, sources } = input;
-  // The mesh's identities (mTLS, allow) are not carried to a cluster yet: there its hops stay
-  // plain HTTP, as with `mtls: false` (issue 10: the CA as a Secret is still to come).
-  const { mtls: _mtls, ...spec } = input.spec;
+  const { spec, images, templates, sources } = input;
   const problems = checkSpec(spec);
   const missing = spec.services.filter((s) => s.app.kind === 'static' && images.sites[s.name] === undefined);
   for (const s of missing) {
@@ -210,6 +215,8 @@ export function renderKubernetes(input: KubernetesInput): KubernetesManifests {
           [KUBE_LABELS.managedBy]: 'podvoy',
           // The apiserver itself refuses any pod of this namespace that would need more privilege.
           'pod-security.kubernetes.io/enforce': 'restricted',
+          // Enforcement judges pods only; this also warns when a Deployment would make such a pod.
+          'pod-security.kubernetes.io/warn': 'restricted',
         },
       },
     },
@@ -286,6 +293,7 @@ function serviceObjects(
           imagePullPolicy: 'IfNotPresent',
           command: ['/usr/sbin/nginx', '-e', 'stderr', '-c', '/etc/podvoy/nginx.conf'],
           readinessProbe: appReadiness,
+          lifecycle: DRAIN,
           resources: KUBE_RESOURCES.nginx,
           securityContext: { ...CONTAINER_SECURITY, ...AS_PODVOY_USER },
           volumeMounts: [
@@ -299,6 +307,7 @@ function serviceObjects(
           imagePullPolicy: 'IfNotPresent',
           ...(Object.keys(app.env).length ? { env: Object.entries(app.env).map(([name, value]) => ({ name, value })) } : {}),
           readinessProbe: appReadiness,
+          lifecycle: DRAIN,
           resources: KUBE_RESOURCES.app,
           // The app keeps its image's user, which must not be root.
           securityContext: CONTAINER_SECURITY,

@@ -50,7 +50,6 @@ export function upstreamTransportSocket(specName: string, service: string): obje
   };
 }
 
-
 /** Both SDS renderers, as the engine's pki takes them. */
 export const SDS_RENDERER: SdsRenderer = {
   certificate: (files: { readonly cert: string; readonly key: string }): SdsFile => renderSdsCertificate(files),

@@ -85,6 +85,10 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
       cluster: clusterName(u.service),
     })),
     xds: XDS_IN_CONTAINER,
+    probe: target.probePort === undefined ? false : { port: target.probePort },
+    responseHeaders: serviceHeaders(service),
+    compression: COMPRESSION,
+    compressors: COMPRESSION.compressors,
     mtls: plan.meshTls
       ? {
           ...MESH_TLS_IN_CONTAINER,
@@ -93,10 +97,6 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
           publishedPort: service.sidecar.publish ? publishedPort(service) : false,
         }
       : false,
-    probe: target.probePort === undefined ? false : { port: target.probePort },
-    responseHeaders: serviceHeaders(service),
-    compression: COMPRESSION,
-    compressors: COMPRESSION.compressors,
   });
   if (app.kind !== 'static') return { podYaml, envoyYaml };
   const ports = new Map(service.upstreams.map((u) => [u.service, u.port]));

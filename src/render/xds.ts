@@ -6,8 +6,8 @@ import { CONTAINER_TLS, CONTAINER_XDS_DIR, xdsDir, type StateRoots } from '../me
 import { MESH_HEALTH_PATH } from '../mesh/identity.js';
 import { GATEWAY, clusterName } from '../mesh/names.js';
 import type { MeshFile, Registry } from '../mesh/registry.js';
-import { upstreamTransportSocket } from './mesh-tls.js';
 import { SECURITY_HEADERS } from './edge-headers.js';
+import { upstreamTransportSocket } from './mesh-tls.js';
 
 /**
  * The mesh's xDS resources, rendered as the files Envoy's filesystem subscriptions watch.

@@ -1,18 +1,19 @@
 import type { Node } from 'yaml';
 import { FieldReader } from './fields.js';
 import type { Claim } from './host-ports.js';
-import { shown, type Entry } from './positions.js';
+import { shown } from './positions.js';
+import { MeshSecurityReader } from './mtls.js';
 import type { Secret, Site } from './served.js';
 
 /** What the sections of a spec share while it is read: the host ports claimed, the service names. */
 export class SpecContext extends FieldReader {
   readonly claims: Claim[] = [];
+  /** `mtls` and every service's `allow`, checked against each other once all are read. */
+  readonly security = new MeshSecurityReader(this.problems, (e) => this.inSpecDir(e, 'file'));
   /** Files a static site may not contain; see served.ts. */
   readonly secrets: Secret[] = [];
   /** The static sites, checked against the secrets once every section is read. */
   readonly sites: Site[] = [];
-  /** Every service's `allow`, checked against `mtls` and the gateway once every section is read; see mtls.ts. */
-  readonly allows: Entry[] = [];
   /** Names of the spec's services, once known; references to services are checked against them. */
   serviceNames: ReadonlySet<string> | undefined;
   private serviceList = '';

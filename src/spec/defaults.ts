@@ -17,15 +17,8 @@ export function applyDefaults(raw: RawSpec, at: SpecLocation): Spec {
     services: raw.services.map(service),
     ...(raw.gateway && { gateway: gateway(raw.gateway) }),
     ...(raw.kubernetes && { kubernetes: raw.kubernetes }),
-    ...meshTls(raw),
+    ...(raw.mtls && { mtls: raw.mtls }),
   };
-}
-
-/** mTLS is on by default in a mesh (a gateway, or services calling each other), off with `mtls: false`. */
-function meshTls(raw: RawSpec): Pick<Spec, 'mtls'> {
-  const mesh = raw.gateway !== undefined || raw.services.some((s) => (s.upstreams?.length ?? 0) > 0);
-  if (!mesh || raw.mtls === false) return {};
-  return { mtls: { ...(raw.mtls?.ca && { ca: raw.mtls.ca }), lifetimeMs: raw.mtls?.lifetimeMs ?? DEFAULTS.certificateLifetimeMs } };
 }
 
 function publish(p: RawPublish): Publish {

@@ -15,18 +15,10 @@ export interface Spec {
   readonly services: readonly Service[];
   /** The front proxy of a mesh; a spec without one plays each service on its own. */
   readonly gateway?: Gateway;
-  /** Mutual TLS between the mesh's Envoys: on by default in a mesh, absent with `mtls: false` or without a mesh. */
-  readonly mtls?: MeshTls;
   /** How the spec runs on a Kubernetes cluster; the podman target ignores it. */
   readonly kubernetes?: KubernetesOptions;
-}
-
-/** The mesh's identities: a CA, and a certificate per Envoy with a SPIFFE ID. */
-export interface MeshTls {
-  /** The user's own CA (absolute PEM paths); unset: podvoy makes one per deployment. */
-  readonly ca?: { readonly cert: string; readonly key: string };
-  /** How long a service certificate is valid; it is renewed past half of it. @default 86400000 (24 h) */
-  readonly lifetimeMs: number;
+  /** Mutual TLS between the mesh's Envoys: on by default in a mesh, absent with `mtls: false` or without a mesh. */
+  readonly mtls?: MeshTls;
 }
 
 /** Settings of the Kubernetes target only (`podvoy render --target kubernetes`, `podvoy kube`). */
@@ -41,6 +33,14 @@ export interface KubernetesOptions {
   readonly expose?: 'NodePort' | 'LoadBalancer';
   /** The gateway's node ports, when exposed by NodePort (default: its host ports, when in the node port range). */
   readonly nodePorts?: { readonly http?: number; readonly https?: number };
+}
+
+/** The mesh's identities: a CA, and a certificate per Envoy with a SPIFFE ID. */
+export interface MeshTls {
+  /** The user's own CA (absolute PEM paths); unset: podvoy makes one per deployment. */
+  readonly ca?: { readonly cert: string; readonly key: string };
+  /** How long a service certificate is valid; it is renewed past half of it. @default 86400000 (24 h) */
+  readonly lifetimeMs: number;
 }
 
 /** A gateway Envoy in front of the mesh: host ports, TLS and routes to services. */

@@ -27,7 +27,7 @@
  *     split: {blog: 90, canary: 10}  # services and integer weights 0-1000, relative to each other, not all 0
  *     timeout: 15s             # optional, default 15s; an integer and a unit (ms, s, m), from 1ms to 10m
  *     retries: 2               # optional, default 2; 0-10
- * mtls: false                  # optional; see mtls.ts: mTLS on every hop of a mesh (default), a CA, lifetimes
+ * mtls: false                  # optional; see spec/mtls.ts: mTLS on every hop of a mesh (default), a CA, lifetimes
  * services:                    # required, at least one; each key is a service name (DNS label, <= 20 characters)
  *   web:
  *     static: ./site           # a directory inside the spec's folder, relative to it; or else:
@@ -39,9 +39,9 @@
  *     proxy: {/api/: api}      # optional, static only; path prefixes (as in routes) nginx forwards to an upstream
  *     health: /                # optional, default "/"; the path checked for health; like a prefix, plus ? = &
  *     replicas: 2              # optional, 1-20, default 1: pods of the service; more than one cannot publish
- *     allow: [gateway, blog]   # optional, mesh with mTLS only; who may call the service (default every member)
  *     site: {notFound: 404.html}  # optional, static only: index names, 404 page, trailing slashes,
  *                              #   caching and CSP; see site.ts
+ *     allow: [gateway, blog]   # optional, mesh with mTLS only; who may call the service (default every member)
  *     sidecar:                 # optional
  *       port: 10000            # Envoy's inbound port inside the pod, 1024-65535; default 10000
  *       publish: 8080          # optional host port on 127.0.0.1, or "IP:PORT" such as "0.0.0.0:8080"

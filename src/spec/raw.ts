@@ -2,7 +2,7 @@
  * What validation produces: the spec's values as written, checked, with every optional key still
  * optional. {@link applyDefaults} (defaults.ts) turns it into the complete {@link Spec}.
  */
-import type { ImageOverrides, KubernetesOptions, Publish, Route, Site, Upstream } from './model.js';
+import type { ImageOverrides, KubernetesOptions, MeshTls, Publish, Route, Site, Upstream } from './model.js';
 
 export interface RawSpec {
   readonly name: string;
@@ -10,13 +10,8 @@ export interface RawSpec {
   readonly services: readonly RawService[];
   readonly gateway?: RawGateway;
   readonly kubernetes?: KubernetesOptions;
-  /** `mtls` as written: false, or its settings (true reads as {}). */
-  readonly mtls?: RawMeshTls | false;
-}
-
-export interface RawMeshTls {
-  readonly ca?: { readonly cert: string; readonly key: string };
-  readonly lifetimeMs?: number;
+  /** Complete as read: mTLS's one default (the lifetime) depends on the spec's shape. */
+  readonly mtls?: MeshTls;
 }
 
 /** A host port as written: `hostIP` only when the spec gave "IP:PORT". */

@@ -6,7 +6,6 @@ import { isMissing, NAME } from './fields.js';
 import { DEFAULTS, RESERVED_PORTS, type Upstream } from './model.js';
 import { describe, shown, type Entry } from './positions.js';
 import type { RawService, RawStaticApp } from './raw.js';
-import { readAllow } from './mtls.js';
 import { readSidecar } from './sidecar.js';
 import { readSite } from './site.js';
 
@@ -52,6 +51,7 @@ export function readService(ctx: SpecContext, e: Entry): RawService | undefined 
   const targets = f.upstreams ? read?.map((u) => u.entry.name) : [];
   const proxy = f.static && f.proxy && readProxy(ctx, f.proxy, targets);
   const site = f.site && readSite(ctx.problems, f.site, root || undefined, ctx.host, Boolean(f.static));
+  const allow = f.allow && ctx.security.allow(f.allow, e.name, ctx.serviceNames && [...ctx.serviceNames]);
   const health = f.health && ctx.urlPath(f.health.at, f.health.path, ctx.string(f.health), 'health');
   const sidecar = readSidecar(ctx, f.sidecar);
   checkPodPorts(ctx, f, port, sidecar.fields.port, sidecar.port, upstreams);
@@ -64,8 +64,6 @@ export function readService(ctx: SpecContext, e: Entry): RawService | undefined 
     );
   }
 
-  const allow = f.allow && readAllow(ctx, f.allow, e.name);
-
   const appPort = port ?? (f.static ? DEFAULTS.staticPort : undefined);
   if (
     name === undefined ||
@@ -73,8 +71,7 @@ export function readService(ctx: SpecContext, e: Entry): RawService | undefined 
     (f.port && port === undefined) ||
     sidecar.failed ||
     (f.health && health === undefined) ||
-    (f.replicas && replicas === undefined) ||
-    (f.allow && allow === undefined)
+    (f.replicas && replicas === undefined)
   ) {
     return undefined;
   }

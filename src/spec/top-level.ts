@@ -1,10 +1,9 @@
-/** The spec's top level: its name, pinned images, services, gateway and Kubernetes settings. */
+/** The spec's top level: its name, pinned images, services, gateway, mTLS and Kubernetes settings. */
 import type { YAMLMap } from 'yaml';
 import type { SpecContext } from './context.js';
 import { isMissing } from './fields.js';
 import { readGateway } from './gateway.js';
 import { readKubernetes } from './kubernetes.js';
-import { checkMeshSecurity, readMtls } from './mtls.js';
 import type { ImageOverrides } from './model.js';
 import type { Entry } from './positions.js';
 import type { RawService, RawSpec } from './raw.js';
@@ -32,7 +31,6 @@ export function readSpec(ctx: SpecContext, root: YAMLMap): RawSpec | undefined {
   const name = top.name && ctx.label(top.name.at, top.name.path, ctx.string(top.name));
   const images = top.images && readImages(ctx, top.images);
   const kubernetes = top.kubernetes && readKubernetes(ctx, top.kubernetes);
-  const mtls = top.mtls && readMtls(ctx, top.mtls);
 
   const entries = top.services && ctx.problems.entries(top.services.value, top.services.path)?.list;
   if (entries && entries.length > SERVICES_MAX) {
@@ -52,9 +50,12 @@ export function readSpec(ctx: SpecContext, root: YAMLMap): RawSpec | undefined {
       }
     }
   }
+  const mtls = ctx.security.mtls(top.mtls, { gateway: top.gateway !== undefined, upstreams: services.some((s) => (s?.upstreams?.length ?? 0) > 0) });
+  if (mtls?.ca) {
+    ctx.secrets.push({ path: mtls.ca.cert, what: "the mesh CA's certificate (mtls.ca.cert)" }, { path: mtls.ca.key, what: "the mesh CA's key (mtls.ca.key)" });
+  }
   checkHostPorts(ctx);
   checkServedPaths(ctx);
-  checkMeshSecurity(ctx, top.mtls, mtls, { gateway: top.gateway !== undefined, upstreams: services.some((s) => (s?.upstreams?.length ?? 0) > 0) });
 
   if (name === undefined || !entries?.length || ctx.problems.count > 0) return undefined;
   return {
@@ -63,7 +64,7 @@ export function readSpec(ctx: SpecContext, root: YAMLMap): RawSpec | undefined {
     services: services.filter((s): s is RawService => s !== undefined),
     ...(gateway && { gateway }),
     ...(kubernetes && { kubernetes }),
-    ...(mtls !== undefined && { mtls }),
+    ...(mtls && { mtls }),
   };
 }
 

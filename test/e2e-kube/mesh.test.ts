@@ -272,7 +272,7 @@ describe('the mesh example on a Kubernetes cluster', () => {
         apiVersion: 'v1',
         kind: 'Config',
         clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
-        users: [{ name: 'u', user: {} }],
+        users: [{ name: 'u', user: { token: 'not-a-token' } }],
         contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
         'current-context': 'x',
       }),
@@ -336,12 +336,16 @@ describe('server dry run of every example', () => {
     ['an unknown field', (objects) => {
       objects.find((o) => o.kind === 'Deployment')!.spec.template.spec.containers[0].sidecar = true;
     }, /unknown field/],
-    ['a container running as root in the restricted namespace', (objects) => {
-      objects.find((o) => o.kind === 'Deployment')!.spec.template.spec.containers[0].securityContext.runAsUser = 0;
-    }, /violates PodSecurity "restricted/],
   ])('catches %s', async (_, edit, message) => {
     const result = await dryRun('mesh', edit);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('warns of a Deployment whose pods the restricted namespace would refuse', async () => {
+    const result = await dryRun('mesh', (objects) => {
+      objects.find((o) => o.kind === 'Deployment')!.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
+    });
+    expect(result.stderr).toMatch(/would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
   });
 });

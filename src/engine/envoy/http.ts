@@ -12,10 +12,10 @@ export interface HttpOptions {
   /** Speak HTTP over this unix socket instead of TCP (Envoy's admin socket). */
   readonly socketPath?: string;
   readonly timeoutMs?: number;
-  /** HTTPS with a client certificate (PEM), trusting only `ca`, and a server that must carry this URI SAN. */
-  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string; readonly serverUri: string };
   /** Accept any TLS certificate (a gateway's self-signed one). */
   readonly insecure?: boolean;
+  /** HTTPS with a client certificate (PEM), trusting only `ca`, and a server that must carry this URI SAN. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string; readonly serverUri: string };
 }
 
 /** GET a URL; network errors reject, any HTTP status resolves. */
@@ -25,8 +25,8 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<H
     connect: {
       timeout,
       ...(options.socketPath ? { socketPath: options.socketPath } : {}),
-      ...(options.tls ? tlsConnect(options.tls) : {}),
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
+      ...(options.tls ? tlsConnect(options.tls) : {}),
     },
     headersTimeout: timeout,
     bodyTimeout: timeout,

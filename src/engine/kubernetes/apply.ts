@@ -80,7 +80,7 @@ export interface KubeApplyResult {
   readonly elapsedMs: number;
 }
 
-/** Reads the server's version; an unreachable cluster or one older than 1.29 is an error. */
+/** Reads the server's version; an unreachable cluster or one older than 1.30 is an error. */
 export async function checkServer(target: KubeTarget): Promise<ServerVersion> {
   const result = await kubectl(target, versionArgs());
   const version = parseServerVersion(result.stdout);

@@ -3,8 +3,11 @@
  * the server's version, why a pod is stuck, where a Service answers. Tests feed them JSON.
  */
 
-/** Native sidecars are on by default from 1.29 (GA in 1.33). */
-export const MINIMUM_SERVER = { major: 1, minor: 29 } as const;
+/**
+ * Native sidecars are on by default from 1.29 (GA in 1.33), and the preStop sleep action that
+ * lets a pod drain without a shell in its image from 1.30 (GA in 1.34).
+ */
+export const MINIMUM_SERVER = { major: 1, minor: 30 } as const;
 
 export interface ServerVersion {
   readonly major: number;

@@ -7,7 +7,7 @@ import { clientVersionArgs, getJsonArgs, type KubeTarget } from './kubectl-args.
 
 /**
  * Checks what `kube apply` needs, in the order a failure would be met: kubectl, a reachable
- * context, a server of at least 1.29, and each image on a node or in a registry.
+ * context, a server of at least 1.30, and each image on a node or in a registry.
  */
 export async function runKubeDoctor(target: KubeTarget, images: readonly string[]): Promise<Check[]> {
   const checks: Check[] = [];
@@ -21,14 +21,14 @@ export async function runKubeDoctor(target: KubeTarget, images: readonly string[
   }
   try {
     const version = await checkServer(target);
-    checks.push({ name: 'cluster', ok: true, detail: `reachable, Kubernetes ${version.gitVersion} (native sidecars need 1.29)` });
+    checks.push({ name: 'cluster', ok: true, detail: `reachable, Kubernetes ${version.gitVersion} (podvoy needs 1.30)` });
   } catch (error) {
     if (error instanceof KubeUnreachableError) {
       checks.push({ name: 'cluster', ok: false, detail: `${error.target}: ${error.reason}`, fix: error.fix });
       return checks;
     }
     if (error instanceof KubeVersionError) {
-      checks.push({ name: 'cluster', ok: false, detail: `Kubernetes ${error.serverVersion}`, fix: 'Native sidecars need 1.29 or newer: upgrade the cluster, or use another context.' });
+      checks.push({ name: 'cluster', ok: false, detail: `Kubernetes ${error.serverVersion}`, fix: 'podvoy needs 1.30 or newer (native sidecars, preStop sleep): upgrade the cluster, or use another context.' });
       return checks;
     }
     if (error instanceof PodvoyError) {

@@ -42,12 +42,12 @@ const UNREACHABLE = [
   /^timed out after \d+ ms$/,
 ];
 
-const CONFIG = [/context was not found for specified context/i, /no context exists with the name/i, /invalid configuration/i, /stat .*: no such file or directory/i];
+const CONFIG = [/Please enter Username/i, /context was not found for specified context/i, /no context exists with the name/i, /invalid configuration/i, /stat .*: no such file or directory/i];
 
 const KNOWN_FAILURES: ReadonlyArray<readonly [RegExp, string]> = [
   [/Unauthorized|You must be logged in/i, 'The cluster refuses these credentials. Check the kubeconfig\'s user, or get a fresh one from the cluster\'s admin.'],
   [/forbidden/i, 'These credentials may not do this. Ask for rights to manage namespaces, Deployments, Services, ConfigMaps, Secrets and PodDisruptionBudgets.'],
-  [/strict decoding error|unknown field/i, 'The cluster does not know a field podvoy set: it may be older than podvoy supports (1.29). This is a podvoy bug otherwise.'],
+  [/strict decoding error|unknown field/i, 'The cluster does not know a field podvoy set: it may be older than podvoy supports (1.30). This is a podvoy bug otherwise.'],
   [/violates PodSecurity/i, 'The namespace enforces the restricted Pod Security Standard; an app image that runs as root cannot run there. Use an image with a non-root USER.'],
 ];
 

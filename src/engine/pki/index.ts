@@ -3,8 +3,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CertificateError, NotDeployedError, PodvoyError } from '../../errors.js';
 import { SDS_FILES, SDS_SECRETS, renewalDue, type Identity, type MeshTlsPlan, type SdsFile, type SdsRenderer } from '../../mesh/identity.js';
-
-export type { SdsRenderer } from '../../mesh/identity.js';
 import { lockFile, podPaths, type StateRoots } from '../../mesh/layout.js';
 import { secretVersions, sumStats } from '../envoy/admin.js';
 import { withLock } from '../rollout/lock.js';

@@ -13,8 +13,8 @@ import { envoyValidateArgs, kubePlayArgs, networkCreateArgs, networkExistsArgs, 
 import { removePods, type DeployedPod } from '../podman/pods.js';
 import { assertPortFree } from '../ports.js';
 import { targetOfDeployed, targetOfGateway, targetOfPlan, waitUntilReady, type ReadinessOptions } from '../envoy/readiness.js';
-import { prepareTls } from '../tls.js';
 import { ensureMeshCertificates, listMeshCertificates, type CertificatesResult } from '../pki/index.js';
+import { prepareTls } from '../tls.js';
 import type { PodAction, PodStart, RolloutPlan } from './plan.js';
 import { STOP_SECONDS, registryOf, removePodFiles, retirePods, watchingEnvoys, type DeploymentPlace } from './retire.js';
 
@@ -83,6 +83,7 @@ export async function executeRollout(
   }
   const tls = deployment.gateway?.plan.tls;
   if (tls && plan.gateway) await prepareTls(tls, CONTAINER_UID);
+  // Every identity is made or renewed before a pod that needs it starts.
   const certificates =
     deployment.meshTls &&
     (await ensureMeshCertificates(deployment.meshTls.plan, { roots: deployment.roots, sds: deployment.meshTls.sds, onProgress: progress, timeoutMs }));

@@ -25,7 +25,7 @@ export interface PodStart {
   readonly envoyImage: string;
   /** The pod's mesh directory, which its Envoy (and so its validation) reads at start. */
   readonly xdsDir?: string;
-  /** The pod's identity directory (mTLS), which its Envoy's SDS files are in. */
+  /** With mTLS: the pod's identity directory, which its Envoy's SDS files are in. */
   readonly meshTlsDir?: string;
   readonly url?: string;
   /** Host ports the pod publishes, with the spec key that asks for each. */

@@ -2,9 +2,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PACKAGE_ROOT, readTextFiles } from '../../../src/engine/files.js';
-import { planPod } from '../../../src/mesh/plan.js';
-import { renderPod } from '../../../src/render/pod.js';
-import { TEMPLATE_NAMES, compileTemplates } from '../../../src/render/templates.js';
+import { planDeployment } from '../../../src/render/deployment.js';
+import { TEMPLATE_NAMES } from '../../../src/render/templates.js';
 import { renderMeshFiles } from '../../../src/render/xds.js';
 import { parseSpec } from '../../../src/spec/parse.js';
 import { fakeHost } from '../../support/fake-host.js';
@@ -12,7 +11,6 @@ import { fakeHost } from '../../support/fake-host.js';
 const roots = { stateDir: '/var/lib/podvoy', runDir: '/run/podvoy' };
 const images = { nginx: 'nginx:x', envoy: 'envoy:x' };
 const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
-const templates = compileTemplates(sources);
 
 function rendered(mtls: string) {
   const spec = parseSpec(
@@ -28,7 +26,8 @@ function rendered(mtls: string) {
     'shop/podvoy.yaml',
     fakeHost('/srv/shop'),
   );
-  const pods = Object.fromEntries(spec.services.map((s) => [s.name, renderPod(templates, planPod(spec, s, images, roots, 'templates'))]));
+  const deployment = planDeployment(spec, { images, roots, templates: sources });
+  const pods = Object.fromEntries(deployment.pods.map((p) => [p.plan.service.name, p.rendered]));
   const mesh = renderMeshFiles(spec, { api: ['shop-api-1'], blog: ['shop-blog-1'] }, roots);
   const cds = parse(mesh.find((f) => f.envoy === 'blog' && f.kind === 'clusters')!.text) as { resources: Record<string, unknown>[] };
   return { pods, cluster: cds.resources[0]!, envoy: (s: string) => parse(pods[s]!.envoyYaml) as { static_resources: { listeners: Record<string, unknown>[] } } };

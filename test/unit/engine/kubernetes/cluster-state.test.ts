@@ -12,7 +12,8 @@ import {
 describe('the server version', () => {
   it.each<[string, number, number, string, boolean]>([
     ['{"serverVersion":{"major":"1","minor":"34","gitVersion":"v1.34.4"}}', 1, 34, 'v1.34.4', true],
-    ['{"serverVersion":{"major":"1","minor":"29+","gitVersion":"v1.29.3-eks-1"}}', 1, 29, 'v1.29.3-eks-1', true],
+    ['{"serverVersion":{"major":"1","minor":"30+","gitVersion":"v1.30.3-eks-1"}}', 1, 30, 'v1.30.3-eks-1', true],
+    ['{"serverVersion":{"major":"1","minor":"29","gitVersion":"v1.29.9"}}', 1, 29, 'v1.29.9', false],
     ['{"serverVersion":{"major":"1","minor":"28","gitVersion":"v1.28.9"}}', 1, 28, 'v1.28.9', false],
     ['{"serverVersion":{"major":"","minor":"","gitVersion":"v1.30.0"}}', 1, 30, 'v1.30.0', true],
   ])('%s', (json, major, minor, gitVersion, supported) => {

@@ -75,7 +75,7 @@ describe('kubectl failures', () => {
 
   it.each([
     ['error: You must be logged in to the server (Unauthorized)', "The cluster refuses these credentials. Check the kubeconfig's user, or get a fresh one from the cluster's admin."],
-    ['Error from server (BadRequest): error when creating "STDIN": Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.foo"', 'The cluster does not know a field podvoy set: it may be older than podvoy supports (1.29). This is a podvoy bug otherwise.'],
+    ['Error from server (BadRequest): error when creating "STDIN": Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.foo"', 'The cluster does not know a field podvoy set: it may be older than podvoy supports (1.30). This is a podvoy bug otherwise.'],
     ['something else went wrong', ''],
   ])('other failures keep argv, exit code and stderr, with a hint (%s)', (stderr, hint) => {
     const error = classifyKubectlFailure({}, result(stderr)) as EngineCommandError;
