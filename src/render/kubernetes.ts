@@ -193,7 +193,10 @@ function gatewayOnCluster(spec: Spec, gateway: Gateway): Gateway {
 
 /** Renders a spec as Kubernetes manifests, or throws every reason it cannot be the same there. */
 export function renderKubernetes(input: KubernetesInput): KubernetesManifests {
-  const { spec, images, templates, sources } = input;
+  const { images, templates, sources } = input;
+  // The mesh's identities (mTLS, allow) are not carried to a cluster yet: there its hops stay
+  // plain HTTP, as with `mtls: false` (issue 10: the CA as a Secret is still to come).
+  const { mtls: _mtls, ...spec } = input.spec;
   const problems = checkSpec(spec);
   const missing = spec.services.filter((s) => s.app.kind === 'static' && images.sites[s.name] === undefined);
   for (const s of missing) {
