@@ -73,6 +73,13 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
 
   goals.push(...judgeMtls(r.mtls));
 
+  const c = r.cli;
+  const psLimit = 1.3 * c.podmanPsMs + 100;
+  goals.push(
+    goal('podvoy ps within 1.3x of podman ps plus 100 ms', c.podvoyPsMs <= psLimit, () =>
+      `${ms(c.podvoyPsMs - psLimit)}: ${ms(c.podvoyPsMs)} against ${ms(c.podmanPsMs)} (limit ${ms(psLimit)}); Node.js alone starts and exits in ${ms(c.nodeMs)}, podvoy --version in ${ms(c.podvoyVersionMs)}`),
+  );
+
   const d = r.deploy;
   const steps = Object.entries(playStepTotals(d.rounds[0]!)).sort((a, b) => b[1] - a[1]);
   const spread = (pick: (q: (typeof d.rounds)[number]) => number) => Math.max(...d.rounds.map(pick)) - Math.min(...d.rounds.map(pick));

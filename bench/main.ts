@@ -6,6 +6,7 @@ import { playBenchMesh } from './bench-mesh.js';
 import { measureCompression } from './compression.js';
 import { parentPid } from './cpu.js';
 import { measureDataPlane } from './dataplane.js';
+import { measureCli } from './cli.js';
 import { measureDeploy } from './deploy.js';
 import { judgeGoals } from './goals.js';
 import { describeMachine } from './machine.js';
@@ -26,8 +27,8 @@ import { cleanupAll, containerPids, now, say, sleep, timed } from './support.js'
 
 const quick = process.env.BENCH_QUICK === '1';
 const settings = quick
-  ? { rounds: 1, maxSeconds: 2, fixedSeconds: 2, rate: 1000, changes: 4, cliChanges: 2, deployRounds: 1, scale: [1, 2, 3], scaleChanges: 2, renderRuns: 2 }
-  : { rounds: 3, maxSeconds: 5, fixedSeconds: 5, rate: 1000, changes: 20, cliChanges: 10, deployRounds: 5, scale: [1, 10, 30], scaleChanges: 8, renderRuns: 5 };
+  ? { rounds: 1, maxSeconds: 2, fixedSeconds: 2, rate: 1000, changes: 4, cliChanges: 2, cliRounds: 3, deployRounds: 1, scale: [1, 2, 3], scaleChanges: 2, renderRuns: 2 }
+  : { rounds: 3, maxSeconds: 5, fixedSeconds: 5, rate: 1000, changes: 20, cliChanges: 10, cliRounds: 11, deployRounds: 5, scale: [1, 10, 30], scaleChanges: 8, renderRuns: 5 };
 
 const wall: Record<string, number> = {};
 async function section<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
   };
   const meshChange = await section('mesh change', () => measureMeshChanges(changeTarget, settings.changes, 'library'));
   const meshChangeCli = await section('mesh change (CLI)', () => measureMeshChanges(changeTarget, settings.cliChanges, 'cli'));
+  const cli = await section('CLI', () => measureCli(settings.cliRounds));
   await mesh.ws.cleanup();
 
   const deploy = await section('deploy', () => measureDeploy(settings.deployRounds));
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
     wall.setup = setup;
     wall.total = wall.benchmark + setup;
   }
-  const partial = { machine, dataPlane, compression, mtls, memory, meshChange, meshChangeCli, deploy, scale, wallSeconds: wall };
+  const partial = { machine, dataPlane, compression, mtls, memory, meshChange, meshChangeCli, cli, deploy, scale, wallSeconds: wall };
   const results: Results = { ...partial, goals: judgeGoals(partial) };
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   const written = await writeResults(dir, results, quick ? 'quick' : 'latest');

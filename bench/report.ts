@@ -109,6 +109,9 @@ export function renderMarkdown(r: Results): string {
         ? `; Node.js starts and exits in ${f(cli.cliStartup.nodeMs)} ms, and in ${f(cli.cliStartup.nodeWithImportMs)} ms when it imports podvoy's library (dist/index.js).`
         : '.'),
     '',
+    `The CLI's quick verbs as new processes, median of ${r.cli.rounds} interleaved runs: \`podvoy ps\` ${f(r.cli.podvoyPsMs)} ms, ` +
+      `\`podman ps\` ${f(r.cli.podmanPsMs)} ms, \`podvoy --version\` ${f(r.cli.podvoyVersionMs)} ms, Node.js starting and exiting ${f(r.cli.nodeMs)} ms.`,
+    '',
     '## 4. Memory (VmRSS of each container process tree, from /proc)',
     '',
     'Idle: the mesh up for 3 s with only health checks. Under load: the peak of samples every 250 ms during the maximum-rate runs. ' +

@@ -1,3 +1,4 @@
+import type { CliResult } from './cli.js';
 import type { CompressionResult } from './compression.js';
 import type { DataPlaneResult } from './dataplane.js';
 import type { DeployResult } from './deploy.js';
@@ -40,6 +41,8 @@ export interface Results {
   readonly meshChange: MeshChangeResult;
   /** Through `podvoy play`, a new process each time, as a user runs it. */
   readonly meshChangeCli: MeshChangeResult;
+  /** Quick verbs as new processes: podvoy ps against podman ps. */
+  readonly cli: CliResult;
   readonly deploy: DeployResult;
   readonly scale: ScaleResult;
   /** Seconds, per section and in all (setup included when bench/run passes it). */
