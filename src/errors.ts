@@ -233,3 +233,19 @@ export class KubeRolloutError extends PodvoyError {
 
 /** The mesh's certificates cannot be made, read or applied; the message says what to fix. */
 export class CertificateError extends PodvoyError {}
+
+/** The host's inotify limit leaves too little room for the Envoys a deployment runs; nothing was started. */
+export class InotifyLimitError extends PodvoyError {
+  constructor(
+    readonly limit: number,
+    readonly envoys: number,
+    readonly needed: number,
+    readonly recommended: number,
+  ) {
+    super(
+      `fs.inotify.max_user_instances is ${limit}, and the ${envoys} Envoys of this deployment may need ${needed} ` +
+        '(each watches its mesh and identity files; they all run as uid 101). Nothing was started. ' +
+        `Run scripts/setup, or: sysctl -w fs.inotify.max_user_instances=${recommended} (and keep it in /etc/sysctl.d/).`,
+    );
+  }
+}

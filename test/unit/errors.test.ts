@@ -5,6 +5,7 @@ import {
   ImageMissingError,
   PodNotReadyError,
   PodvoyError,
+  InotifyLimitError,
   PortInUseError,
   SpecError,
   formatProblem,
@@ -88,6 +89,14 @@ describe('error messages', () => {
       'PortInUseError',
       'Host port 127.0.0.1:8080 (services.web.sidecar.publish) is already in use. ' +
         'Stop what listens there (ss -ltnp shows it) or publish another port.',
+    ],
+    [
+      'InotifyLimitError',
+      () => new InotifyLimitError(128, 31, 217, 8192),
+      'InotifyLimitError',
+      'fs.inotify.max_user_instances is 128, and the 31 Envoys of this deployment may need 217 (each watches its mesh and ' +
+        'identity files; they all run as uid 101). Nothing was started. Run scripts/setup, or: ' +
+        'sysctl -w fs.inotify.max_user_instances=8192 (and keep it in /etc/sysctl.d/).',
     ],
     [
       'PodNotReadyError without logs',

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { INOTIFY_PER_ENVOY, INOTIFY_RECOMMENDED, inotifyInstanceLimit } from '../host-limits.js';
 import { PodvoyError } from '../../errors.js';
 import type { StateRoots } from '../../mesh/layout.js';
 import { runProgram } from '../exec.js';
@@ -38,6 +39,15 @@ export async function runDoctor(roots: StateRoots): Promise<Check[]> {
       ? { name: 'iptables', ok: true, detail: iptables.out }
       : { name: 'iptables', ok: false, detail: iptables.out, fix: 'apt-get install iptables (netavark needs it for pod networks and ports).' },
   );
+  const inotify = await inotifyInstanceLimit();
+  if (inotify !== undefined) {
+    checks.push({
+      name: 'inotify instances',
+      ok: inotify >= INOTIFY_RECOMMENDED,
+      detail: `fs.inotify.max_user_instances ${inotify}: room for about ${Math.floor(inotify / INOTIFY_PER_ENVOY)} Envoys`,
+      fix: `sysctl -w fs.inotify.max_user_instances=${INOTIFY_RECOMMENDED} (scripts/setup keeps it in /etc/sysctl.d/50-podvoy.conf).`,
+    });
+  }
   if (!version.ok) return checks;
 
   const info = await podmanRaw(['info', '--format', '{{.Host.CgroupsVersion}} {{.Host.NetworkBackend}} {{.Host.OCIRuntime.Name}}']);

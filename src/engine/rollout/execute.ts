@@ -14,6 +14,7 @@ import { envoyValidateArgs, kubePlayArgs, networkCreateArgs, networkExistsArgs, 
 import { removePods, type DeployedPod } from '../podman/pods.js';
 import { assertPortFree } from '../ports.js';
 import { targetOfDeployed, targetOfGateway, targetOfPlan, waitUntilReady, type ReadinessOptions } from '../envoy/readiness.js';
+import { assertInotifyRoom } from '../host-limits.js';
 import { ensureMeshCertificates, listMeshCertificates, type CertificatesResult } from '../pki/index.js';
 import { prepareTls } from '../tls.js';
 import type { PodAction, PodStart, RolloutPlan } from './plan.js';
@@ -82,6 +83,7 @@ export async function executeRollout(
     if (start.action === 'restart' || portHeld(start.url)) continue;
     for (const p of start.publishes) await assertPortFree(p.hostIP, p.hostPort, p.where);
   }
+  if (starts.length) await assertInotifyRoom(deployment.pods.length + (deployment.gateway ? 1 : 0));
   const tls = deployment.gateway?.plan.tls;
   if (tls && plan.gateway) await prepareTls(tls, IN_POD.uid);
   // Every identity is made or renewed before a pod that needs it starts.
