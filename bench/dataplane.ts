@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { GATEWAY_CONCURRENCY, SIDECAR_CONCURRENCY } from '../src/render/pod.js';
-import { GATEWAY_PORTS } from '../src/render/xds.js';
+import { ENVOY_CONCURRENCY, POD_PORTS as IN_POD_PORTS } from '../src/mesh/contract.js';
 import { PAYLOADS, POD_PORTS, type BenchMesh } from './bench-mesh.js';
 import { startSecondNginx } from './second-nginx.js';
 import { startReference, type RunningReference } from './reference-envoy.js';
@@ -92,7 +91,7 @@ function targets(mesh: BenchMesh, refs: References, file: string): Record<PathId
     b: { url: `http://127.0.0.1:${POD_PORTS.sidecar}${file}`, netnsPid: site },
     c: { url: `${mesh.gatewayUrl}${file}` },
     d: { url: `${refs.sidecar.url}${file}`, netnsPid: site },
-    e: { url: `http://127.0.0.1:${GATEWAY_PORTS.http}${file}`, netnsPid: gateway },
+    e: { url: `http://127.0.0.1:${IN_POD_PORTS.gatewayHttp}${file}`, netnsPid: gateway },
     f: { url: `${refs.gatewayH2.url}${file}`, netnsPid: gateway },
     g: { url: `${refs.gatewayH1.url}${file}`, netnsPid: gateway },
     h: { url: `${refs.toTcpNginx.url}${file}`, netnsPid: site },
@@ -119,11 +118,11 @@ async function startReferences(mesh: BenchMesh, dir: string, probe: string): Pro
     const nginx = keep(await startSecondNginx(mesh.siteNetns, path.join(mesh.ws.dir, 'site'), dir, REFERENCE_PORTS.nginx, probe));
     const sidecarAddress = { address: mesh.siteAddress, port: POD_PORTS.sidecar };
     const refs: References = {
-      sidecar: keep(await startReference({ port: REFERENCE_PORTS.sidecar, upstream: { address: '127.0.0.1', port: POD_PORTS.nginx }, http2Upstream: false, concurrency: SIDECAR_CONCURRENCY }, mesh.siteNetns, dir, probe)),
-      gatewayH2: keep(await startReference({ port: REFERENCE_PORTS.gatewayH2, upstream: sidecarAddress, http2Upstream: true, concurrency: GATEWAY_CONCURRENCY }, mesh.gatewayNetns, dir, probe)),
-      gatewayH1: keep(await startReference({ port: REFERENCE_PORTS.gatewayH1, upstream: sidecarAddress, http2Upstream: false, concurrency: GATEWAY_CONCURRENCY }, mesh.gatewayNetns, dir, probe)),
-      toTcpNginx: keep(await startReference({ port: REFERENCE_PORTS.toTcp, upstream: { address: '127.0.0.1', port: REFERENCE_PORTS.nginx }, http2Upstream: false, concurrency: SIDECAR_CONCURRENCY }, mesh.siteNetns, dir, probe)),
-      toUnixNginx: keep(await startReference({ port: REFERENCE_PORTS.toUnix, upstream: { pipe: nginx.socket }, http2Upstream: false, concurrency: SIDECAR_CONCURRENCY }, mesh.siteNetns, dir, probe)),
+      sidecar: keep(await startReference({ port: REFERENCE_PORTS.sidecar, upstream: { address: '127.0.0.1', port: POD_PORTS.nginx }, http2Upstream: false, concurrency: ENVOY_CONCURRENCY.sidecar }, mesh.siteNetns, dir, probe)),
+      gatewayH2: keep(await startReference({ port: REFERENCE_PORTS.gatewayH2, upstream: sidecarAddress, http2Upstream: true, concurrency: ENVOY_CONCURRENCY.gateway }, mesh.gatewayNetns, dir, probe)),
+      gatewayH1: keep(await startReference({ port: REFERENCE_PORTS.gatewayH1, upstream: sidecarAddress, http2Upstream: false, concurrency: ENVOY_CONCURRENCY.gateway }, mesh.gatewayNetns, dir, probe)),
+      toTcpNginx: keep(await startReference({ port: REFERENCE_PORTS.toTcp, upstream: { address: '127.0.0.1', port: REFERENCE_PORTS.nginx }, http2Upstream: false, concurrency: ENVOY_CONCURRENCY.sidecar }, mesh.siteNetns, dir, probe)),
+      toUnixNginx: keep(await startReference({ port: REFERENCE_PORTS.toUnix, upstream: { pipe: nginx.socket }, http2Upstream: false, concurrency: ENVOY_CONCURRENCY.sidecar }, mesh.siteNetns, dir, probe)),
     };
     return { refs, stop };
   } catch (error) {

@@ -119,9 +119,6 @@ export function podMeshTls(spec: Spec, service: string, roots: StateRoots): PodM
   return { dir: identityDir(roots, spec.name, service), client: podvoyClientFiles(roots, spec.name), serverId: spiffeId(spec.name, service) };
 }
 
-/** Where an identity's directory is mounted in its Envoy container. */
-export const CONTAINER_MESH_TLS_DIR = '/etc/podvoy/mesh-tls';
-
 /**
  * The SDS files in an identity's directory: Envoy watches the directory and reloads a file when
  * one is renamed into it. Each file names the PEM files of one version, written beside it first.

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import { CONTAINER_MESH_TLS_DIR, SDS_FILES, SDS_SECRETS, spiffeId, type SdsFile, type SdsRenderer } from '../mesh/identity.js';
+import { IN_POD } from '../mesh/contract.js';
+import { SDS_FILES, SDS_SECRETS, spiffeId, type SdsFile, type SdsRenderer } from '../mesh/identity.js';
 
 /**
  * The Envoy side of the mesh's mTLS, as xDS objects: transport sockets that take their
@@ -18,7 +19,7 @@ const TYPES = {
 function sdsConfig(file: string): object {
   return {
     resource_api_version: 'V3',
-    path_config_source: { path: `${CONTAINER_MESH_TLS_DIR}/${file}`, watched_directory: { path: CONTAINER_MESH_TLS_DIR } },
+    path_config_source: { path: `${IN_POD.meshTlsDir}/${file}`, watched_directory: { path: IN_POD.meshTlsDir } },
   };
 }
 
@@ -67,13 +68,13 @@ export function renderSdsCertificate(files: { readonly cert: string; readonly ke
   return sdsFile({
     name: SDS_SECRETS.certificate,
     tls_certificate: {
-      certificate_chain: { filename: `${CONTAINER_MESH_TLS_DIR}/${files.cert}` },
-      private_key: { filename: `${CONTAINER_MESH_TLS_DIR}/${files.key}` },
+      certificate_chain: { filename: `${IN_POD.meshTlsDir}/${files.cert}` },
+      private_key: { filename: `${IN_POD.meshTlsDir}/${files.key}` },
     },
   });
 }
 
 /** The SDS file naming the trust bundle: the mesh's CA, and during a CA rotation the one before. */
 export function renderSdsTrust(bundle: string): SdsFile {
-  return sdsFile({ name: SDS_SECRETS.trust, validation_context: { trusted_ca: { filename: `${CONTAINER_MESH_TLS_DIR}/${bundle}` } } });
+  return sdsFile({ name: SDS_SECRETS.trust, validation_context: { trusted_ca: { filename: `${IN_POD.meshTlsDir}/${bundle}` } } });
 }

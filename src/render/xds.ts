@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { Gateway, Route, Service, Spec } from '../spec/model.js';
 import path from 'node:path';
-import { CONTAINER_TLS, CONTAINER_XDS_DIR, xdsDir, type StateRoots } from '../mesh/layout.js';
+import { IN_POD, POD_PORTS, XDS_FILES, clusterName } from '../mesh/contract.js';
+import { xdsDir, type StateRoots } from '../mesh/layout.js';
 import { MESH_HEALTH_PATH } from '../mesh/identity.js';
-import { GATEWAY, clusterName } from '../mesh/names.js';
+import { GATEWAY } from '../mesh/names.js';
 import type { MeshFile, Registry } from '../mesh/registry.js';
 import { SECURITY_HEADERS } from './edge-headers.js';
 import { upstreamTransportSocket } from './mesh-tls.js';
@@ -16,12 +17,6 @@ import { upstreamTransportSocket } from './mesh-tls.js';
  * the admin API then reports: equal versions mean Envoy runs exactly this file.
  */
 
-
-/** The gateway's Envoy listens on these ports inside its pod; the spec's host ports map onto them. */
-export const GATEWAY_PORTS = { http: 8080, https: 8443 } as const;
-
-/** File names inside an Envoy's xDS directory. */
-export const XDS_FILES = { clusters: 'cds.yaml', listeners: 'lds.yaml', routes: 'rds.yaml' } as const;
 
 const TYPES = {
   cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
@@ -225,7 +220,7 @@ const RDS = {
     route_config_name: 'gateway',
     config_source: {
       resource_api_version: 'V3',
-      path_config_source: { path: `${CONTAINER_XDS_DIR}/${XDS_FILES.routes}`, watched_directory: { path: CONTAINER_XDS_DIR } },
+      path_config_source: { path: `${IN_POD.xdsDir}/${XDS_FILES.routes}`, watched_directory: { path: IN_POD.xdsDir } },
     },
   },
 };
@@ -243,7 +238,7 @@ export function renderGatewayListeners(gateway: Gateway): XdsFile {
     filter_chains: [filterChain],
   });
   if (!gateway.https) {
-    return discoveryResponse([listener('http', GATEWAY_PORTS.http, { filters: [httpConnectionManager('http', RDS)] })]);
+    return discoveryResponse([listener('http', POD_PORTS.gatewayHttp, { filters: [httpConnectionManager('http', RDS)] })]);
   }
   const redirect = {
     route_config: {
@@ -258,8 +253,8 @@ export function renderGatewayListeners(gateway: Gateway): XdsFile {
     },
   };
   return discoveryResponse([
-    listener('http', GATEWAY_PORTS.http, { filters: [httpConnectionManager('http', redirect)] }),
-    listener('https', GATEWAY_PORTS.https, {
+    listener('http', POD_PORTS.gatewayHttp, { filters: [httpConnectionManager('http', redirect)] }),
+    listener('https', POD_PORTS.gatewayHttps, {
       filters: [httpConnectionManager('https', RDS)],
       transport_socket: {
         name: 'envoy.transport_sockets.tls',
@@ -267,7 +262,7 @@ export function renderGatewayListeners(gateway: Gateway): XdsFile {
           '@type': TYPES.tls,
           common_tls_context: {
             alpn_protocols: ['h2', 'http/1.1'],
-            tls_certificates: [{ certificate_chain: { filename: CONTAINER_TLS.cert }, private_key: { filename: CONTAINER_TLS.key } }],
+            tls_certificates: [{ certificate_chain: { filename: IN_POD.tlsCert }, private_key: { filename: IN_POD.tlsKey } }],
           },
         },
       },

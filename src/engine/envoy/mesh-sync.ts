@@ -1,5 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import { MeshFileRejectedError, MeshTimeoutError, PodvoyError } from '../../errors.js';
+import { ENVOY_STATS } from '../../mesh/contract.js';
 import type { MeshFile } from '../../mesh/registry.js';
 import { clusterStatuses, statValue, sumStats, xdsVersions } from './admin.js';
 import { ensureDir, writeFileAtomic } from '../files.js';
@@ -95,7 +96,7 @@ export async function waitForHealthyHosts(
  */
 export async function drain(envoy: WatchingEnvoy, timeoutMs: number): Promise<void> {
   await poll(`${envoy.pod} to finish its requests`, timeoutMs, async () => {
-    return (await statValue(envoy.socket, 'http.inbound.downstream_rq_active')) === 0;
+    return (await statValue(envoy.socket, ENVOY_STATS.inboundActive)) === 0;
   }).catch((error: unknown) => {
     if (!(error instanceof MeshTimeoutError)) throw error;
   });

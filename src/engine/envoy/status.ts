@@ -1,3 +1,4 @@
+import { ENVOY_STATS } from '../../mesh/contract.js';
 import { podPaths, type StateRoots } from '../../mesh/layout.js';
 import { GATEWAY } from '../../mesh/names.js';
 import { clusterStatuses, isReady, statValue, xdsVersions, type ClusterStatus, type XdsVersions } from './admin.js';
@@ -34,7 +35,7 @@ export async function readStatus(specName: string, roots: StateRoots): Promise<D
   const envoys = await Promise.all(
     pods.map(async (pod): Promise<EnvoyStatus> => {
       const socket = podPaths(roots, specName, pod.name).adminSocket;
-      const prefixes = pod.service === GATEWAY ? ['http', 'https'] : ['inbound'];
+      const prefixes = pod.service === GATEWAY ? ENVOY_STATS.gatewayPrefixes : [ENVOY_STATS.inboundPrefix];
       const sum = async (stat: string) =>
         (await Promise.all(prefixes.map((p) => statValue(socket, `http.${p}.${stat}`).catch(() => 0)))).reduce((a, b) => a + b, 0);
       const ready = pod.status === 'Running' && (await isReady(socket));
@@ -46,7 +47,7 @@ export async function readStatus(specName: string, roots: StateRoots): Promise<D
         ready,
         requests: ready ? await sum('downstream_rq_total') : 0,
         errors: ready ? await sum('downstream_rq_5xx') : 0,
-        denied: ready && pod.service !== GATEWAY ? await statValue(socket, 'http.inbound.rbac.denied').catch(() => 0) : 0,
+        denied: ready && pod.service !== GATEWAY ? await statValue(socket, ENVOY_STATS.inboundDenied).catch(() => 0) : 0,
         versions: ready ? await xdsVersions(socket).catch(() => ({})) : {},
         clusters: ready ? (await clusterStatuses(socket).catch(() => [])).filter((c) => !INTERNAL_CLUSTERS.has(c.name)) : [],
       };

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { chown, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { CONTAINER_UID } from '../../mesh/layout.js';
+import { IN_POD } from '../../mesh/contract.js';
 import { SDS_FILES, caDir, identityDir, pkiDir, type Identity, type MeshTlsPlan } from '../../mesh/identity.js';
 import type { StateRoots } from '../../mesh/layout.js';
 import type { KeyPair } from './x509.js';
@@ -76,7 +76,7 @@ export class PkiStore {
     for (const identity of identities) {
       const dir = this.identityDir(identity.name);
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      if (identity.envoy) await chown(dir, CONTAINER_UID, CONTAINER_UID);
+      if (identity.envoy) await chown(dir, IN_POD.uid, IN_POD.uid);
     }
   }
 
@@ -135,7 +135,7 @@ export class PkiStore {
   /** Writes a new certificate and key beside the current ones; returns their file names. */
   async writeLeaf(identity: Identity, pair: KeyPair & { serial: string }): Promise<{ cert: string; key: string }> {
     const dir = this.identityDir(identity.name);
-    const uid = identity.envoy ? CONTAINER_UID : 0;
+    const uid = identity.envoy ? IN_POD.uid : 0;
     const names = identity.envoy ? { cert: `${pair.serial}.cert.pem`, key: `${pair.serial}.key.pem` } : { cert: 'cert.pem', key: 'key.pem' };
     await writeOwned(path.join(dir, names.key), pair.key, 0o400, uid);
     await writeOwned(path.join(dir, names.cert), pair.cert, 0o444, uid);
@@ -143,7 +143,7 @@ export class PkiStore {
   }
 
   async writeIdentityFile(identity: Identity, name: string, content: string, mode = 0o444): Promise<void> {
-    await writeOwned(path.join(this.identityDir(identity.name), name), content, mode, identity.envoy ? CONTAINER_UID : 0);
+    await writeOwned(path.join(this.identityDir(identity.name), name), content, mode, identity.envoy ? IN_POD.uid : 0);
   }
 
   async readIdentityFile(identity: Identity, name: string): Promise<string | undefined> {

@@ -1,3 +1,4 @@
+import { IN_POD } from '../../mesh/contract.js';
 import { LABELS } from '../../mesh/names.js';
 
 /** Pure builders of podman argument lists (after the global flags); tests pin them exactly. */
@@ -73,11 +74,11 @@ export function imageBuildArgs(tags: readonly string[], containerfile: string, c
 export function envoyValidateArgs(image: string, configFile: string, xdsDir?: string, meshTlsDir?: string): string[] {
   return [
     'run', '--rm', '--network', 'none',
-    '--volume', `${configFile}:/etc/podvoy/envoy.yaml:ro`,
-    ...(xdsDir ? ['--volume', `${xdsDir}:/etc/podvoy/xds:ro`] : []),
-    ...(meshTlsDir ? ['--volume', `${meshTlsDir}:/etc/podvoy/mesh-tls:ro`] : []),
-    '--entrypoint', '/usr/local/bin/envoy',
-    image, '--mode', 'validate', '-c', '/etc/podvoy/envoy.yaml', '--log-level', 'error',
+    '--volume', `${configFile}:${IN_POD.envoyConfig}:ro`,
+    ...(xdsDir ? ['--volume', `${xdsDir}:${IN_POD.xdsDir}:ro`] : []),
+    ...(meshTlsDir ? ['--volume', `${meshTlsDir}:${IN_POD.meshTlsDir}:ro`] : []),
+    '--entrypoint', IN_POD.envoyBinary,
+    image, '--mode', 'validate', '-c', IN_POD.envoyConfig, '--log-level', 'error',
   ];
 }
 

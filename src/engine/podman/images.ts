@@ -3,8 +3,10 @@ import { access, chmod, realpath, copyFile, mkdir, mkdtemp, rm, writeFile } from
 import os from 'node:os';
 import path from 'node:path';
 import { EngineCommandError, ImageMissingError } from '../../errors.js';
+import { IN_POD } from '../../mesh/contract.js';
 import type { ImageOverrides } from '../../spec/model.js';
 import type { PodImages } from '../../mesh/plan.js';
+import { PACKAGE_ROOT } from '../files.js';
 import { runProgram } from '../exec.js';
 import { podman, podmanSucceeds } from './podman.js';
 import { imageBuildArgs, imageExistsArgs, imageListArgs, imagePullArgs } from './args.js';
@@ -26,10 +28,7 @@ const INSTALL_HINTS: Record<Component, string> = {
 };
 
 /** Where each binary lives in its image; the pod templates run these paths (as do the official images). */
-const BINARY_IN_IMAGE: Record<Component, string> = {
-  nginx: '/usr/sbin/nginx',
-  envoy: '/usr/local/bin/envoy',
-};
+const BINARY_IN_IMAGE: Record<Component, string> = { nginx: IN_POD.nginxBinary, envoy: IN_POD.envoyBinary };
 
 /**
  * Picks each pod image: the spec's choice, else a local build, else the official image.
@@ -149,16 +148,14 @@ async function buildFromBinary(component: Component, binary: string, image: stri
     await mkdir(path.join(rootfs, 'tmp'), { recursive: true });
     await chmod(path.join(rootfs, 'tmp'), 0o1777);
     const containerfile = path.join(context, 'Containerfile');
-    await writeFile(
-      containerfile,
-      [
-        'FROM scratch',
-        'COPY rootfs/ /',
-        `LABEL io.podvoy.image=${component}`,
-        `ENTRYPOINT ["${BINARY_IN_IMAGE[component]}"]`,
-        '',
-      ].join('\n'),
-    );
+    // Envoy's build context is the repository's envoy/ folder; nginx's image is the same shape.
+    if (component === 'envoy') await copyFile(path.join(PACKAGE_ROOT, 'envoy', 'Containerfile'), containerfile);
+    else {
+      await writeFile(
+        containerfile,
+        ['FROM scratch', 'COPY rootfs/ /', `LABEL io.podvoy.image=${component}`, `ENTRYPOINT ["${BINARY_IN_IMAGE[component]}"]`, ''].join('\n'),
+      );
+    }
     await podman(imageBuildArgs([image], containerfile, context), { timeoutMs: 300_000 });
   } finally {
     await rm(context, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { IN_POD } from '../../mesh/contract.js';
 import { siteImageRepository } from '../../mesh/kube-names.js';
 import type { Service, Spec } from '../../spec/model.js';
 import { podman } from './podman.js';
@@ -13,12 +14,10 @@ import { imageBuildArgs } from './args.js';
  * A changed site is a new tag, hence a changed pod template and a rolling update.
  */
 
-/** Where the site lives in the image: the path nginx.conf serves (`root /srv/site`). */
-const SITE_IN_IMAGE = '/srv/site/';
 
 /** The Containerfile of a site image; part of the tag's hash, so a change to it is a new tag. */
 export function siteContainerfile(nginxImage: string, spec: Pick<Spec, 'name'>, service: string): string {
-  return [`FROM ${nginxImage}`, `COPY site/ ${SITE_IN_IMAGE}`, `LABEL io.podvoy.site=${spec.name}/${service}`, ''].join('\n');
+  return [`FROM ${nginxImage}`, `COPY site/ ${IN_POD.siteRoot}/`, `LABEL io.podvoy.site=${spec.name}/${service}`, ''].join('\n');
 }
 
 /** podman push of a built image to the registry its name points at. */

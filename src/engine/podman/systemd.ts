@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { NotDeployedError } from '../../errors.js';
-import { CONTAINER_UID, podPaths, type StateRoots } from '../../mesh/layout.js';
+import { IN_POD } from '../../mesh/contract.js';
+import { podPaths, type StateRoots } from '../../mesh/layout.js';
 import { ensureDir, writeFileAtomic } from '../files.js';
 import { podman } from './podman.js';
 import { generateSystemdArgs } from './args.js';
@@ -41,7 +42,7 @@ export async function writeSystemdUnits(
     const paths = podPaths(roots, specName, pod.name);
     return [
       `d ${paths.runDir} 0700 root root -`,
-      `d ${paths.adminDir} 0700 ${CONTAINER_UID} ${CONTAINER_UID} -`,
+      `d ${paths.adminDir} 0700 ${IN_POD.uid} ${IN_POD.uid} -`,
       `d ${paths.tmpDir} 1777 root root -`,
     ];
   });

@@ -2,8 +2,9 @@ import { chmod, chown } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { EngineCommandError, EnvoyConfigError } from '../../errors.js';
-import { CONTAINER_UID, podPaths, type PodPaths } from '../../mesh/layout.js';
-import { GATEWAY, clusterName } from '../../mesh/names.js';
+import { IN_POD, clusterName } from '../../mesh/contract.js';
+import { podPaths, type PodPaths } from '../../mesh/layout.js';
+import { GATEWAY } from '../../mesh/names.js';
 import type { DeploymentPlan, GatewayPlan, PodPlan } from '../../mesh/plan.js';
 import type { MeshFile, Registry } from '../../mesh/registry.js';
 import { ensureDir, writeFileAtomic } from '../files.js';
@@ -82,7 +83,7 @@ export async function executeRollout(
     for (const p of start.publishes) await assertPortFree(p.hostIP, p.hostPort, p.where);
   }
   const tls = deployment.gateway?.plan.tls;
-  if (tls && plan.gateway) await prepareTls(tls, CONTAINER_UID);
+  if (tls && plan.gateway) await prepareTls(tls, IN_POD.uid);
   // Every identity is made or renewed before a pod that needs it starts.
   const certificates =
     deployment.meshTls &&
@@ -245,7 +246,7 @@ async function ensureRunDir(paths: PodPaths): Promise<void> {
   await ensureDir(path.dirname(paths.runDir));
   await ensureDir(paths.runDir);
   await ensureDir(paths.adminDir);
-  await chown(paths.adminDir, CONTAINER_UID, CONTAINER_UID);
+  await chown(paths.adminDir, IN_POD.uid, IN_POD.uid);
   await ensureDir(paths.tmpDir);
   await chmod(paths.tmpDir, 0o1777);
 }

@@ -1,16 +1,14 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PACKAGE_ROOT, readTextFiles } from '../../../src/engine/files.js';
 import { planDeployment } from '../../../src/render/deployment.js';
-import { TEMPLATE_NAMES } from '../../../src/render/templates.js';
 import { renderMeshFiles } from '../../../src/render/xds.js';
 import { parseSpec } from '../../../src/spec/parse.js';
 import { fakeHost } from '../../support/fake-host.js';
+import { readTemplateSources } from '../../../src/pipeline.js';
 
 const roots = { stateDir: '/var/lib/podvoy', runDir: '/run/podvoy' };
 const images = { nginx: 'nginx:x', envoy: 'envoy:x' };
-const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+const sources = await readTemplateSources();
 
 function rendered(mtls: string) {
   const spec = parseSpec(

@@ -1,14 +1,12 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PACKAGE_ROOT, readTextFiles } from '../../../src/engine/files.js';
 import { serviceHeaders, SECURITY_HEADERS } from '../../../src/render/edge-headers.js';
 import { planDeployment } from '../../../src/render/deployment.js';
 import { nginxSite } from '../../../src/render/site.js';
-import { TEMPLATE_NAMES } from '../../../src/render/templates.js';
 import { DEFAULT_SITE } from '../../../src/spec/model.js';
 import { parseSpec } from '../../../src/spec/parse.js';
 import { fakeHost } from '../../support/fake-host.js';
+import { readTemplateSources } from '../../../src/pipeline.js';
 
 describe('nginxSite', () => {
   it('serves folders with a trailing slash and revalidates pages by default', () => {
@@ -66,7 +64,7 @@ describe('a site in the rendered pod', () => {
       '',
     ].join('\n');
     const spec = parseSpec(text, 'podvoy.yaml', fakeHost('/srv/blog'));
-    const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+    const sources = await readTemplateSources();
     const images = { nginx: 'n', envoy: 'e' };
     const pod = planDeployment(spec, { images, roots: { stateDir: '/s', runDir: '/r' }, templates: sources }).pods[0]!.rendered;
     const envoy = parse(pod.envoyYaml) as {
