@@ -7,7 +7,9 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ImageMissingError,
+  KubeRolloutError,
   KubeUnreachableError,
+  kubeDoctor,
   buildSiteImagesOf,
   kubeApply,
   kubeDelete,
@@ -347,5 +349,60 @@ describe('server dry run of every example', () => {
       objects.find((o) => o.kind === 'Deployment')!.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
     });
     expect(result.stderr).toMatch(/would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
+  });
+});
+
+describe('the blog example on a Kubernetes cluster, and failures', () => {
+  let kubeconfig: string;
+  let ws: Workspace;
+  const names: string[] = [];
+  const builtImages: string[] = [];
+  beforeAll(async () => {
+    kubeconfig = testClusterKubeconfig();
+    ws = await workspace('blog');
+  });
+  afterAll(async () => {
+    for (const name of names) await kubeDelete(name, { kubeconfig }).catch(() => {});
+    await ws?.cleanup();
+    if (builtImages.length) await promisify(execFile)('podman', ['rmi', '--ignore', ...builtImages]).catch(() => {});
+  });
+  const specFile = async (edit: (text: string) => string = (t) => t) => {
+    const name = uniqueName('kb');
+    names.push(name);
+    const text = await readFile(path.join(PACKAGE_ROOT, 'examples/blog/podvoy.yaml'), 'utf8');
+    return { name, file: await ws.writeSpec(edit(text.replace(/^name: .*$/m, `name: ${name}`))) };
+  };
+
+  it('serves a published sidecar through a NodePort, and doctor finds everything in place', async () => {
+    const { name, file } = await specFile();
+    const built = await buildSiteImagesOf(file);
+    builtImages.push(...built.map((b) => b.image));
+    await loadImagesIntoCluster([await localPodvoyImage('envoy'), ...built.map((b) => b.image)]);
+    // A kubelet lists a just-imported image in its node status within about 30 s.
+    const checks = await pollUntil('doctor finds the imported images', 90_000, async () => {
+      const found = await kubeDoctor(file, { kubeconfig });
+      return found.every((c) => c.ok) ? found : undefined;
+    });
+    expect(checks.map((c) => c.name)).toEqual(['kubectl', 'cluster', `image ${await localPodvoyImage('envoy')}`, `image ${built[0]!.image}`]);
+    const result = await kubeApply(file, { kubeconfig, timeoutMs: 240_000 });
+    const url = result.urls.find((u) => u.workload === 'web')!.url;
+    expect(url).toMatch(new RegExp(`^http://${KUBE_NODE_IP.replace(/\./g, '\\.')}:3\\d{4}/$`));
+    const res = await get(url.replace(KUBE_NODE_IP, '127.0.0.1'));
+    expect(res.status).toBe(200);
+    expect(res.body).toBe(await readFile(path.join(ws.dir, 'site/index.html'), 'utf8'));
+    await kubeDelete(name, { kubeconfig });
+  });
+
+  it('fails with the stuck pod\'s reason and says what exists; kube delete removes it', async () => {
+    // An image of a registry that does not answer: nothing can pull it.
+    const { name, file } = await specFile((t) => `${t}kubernetes: {registry: registry.invalid/podvoy}\n`);
+    const error = await kubeApply(file, { kubeconfig, timeoutMs: 40_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeRolloutError);
+    const rollout = error as KubeRolloutError;
+    expect(rollout.deployment).toBe('web');
+    expect(rollout.reasons.join('\n')).toMatch(/image pull \((ErrImagePull|ImagePullBackOff)\): container nginx cannot get registry\.invalid\/podvoy\//);
+    expect(rollout.existing).toEqual(expect.arrayContaining(['deployment.apps/web', 'service/web', 'service/web-public', 'configmap/web-config']));
+    expect(rollout.message).toContain(`What exists in podvoy-${name} now:`);
+    expect(await kubeDelete(file, { kubeconfig })).toEqual({ namespace: `podvoy-${name}`, deleted: true });
   });
 });
