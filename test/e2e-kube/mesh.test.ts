@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
@@ -7,6 +7,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ImageMissingError,
+  KubeApplyError,
   KubeRolloutError,
   KubeUnreachableError,
   kubeDoctor,
@@ -390,6 +391,23 @@ describe('the blog example on a Kubernetes cluster, and failures', () => {
     const res = await get(url.replace(KUBE_NODE_IP, '127.0.0.1'));
     expect(res.status).toBe(200);
     expect(res.body).toBe(await readFile(path.join(ws.dir, 'site/index.html'), 'utf8'));
+    await kubeDelete(name, { kubeconfig });
+  });
+
+  it('fails on a TLS pair kubectl refuses, says what exists, and applies no workload', async () => {
+    const { name, file } = await specFile((t) =>
+      t.replace('services:', 'gateway:\n  http: 32001\n  https: 32002\n  tls: {cert: ./tls/cert.pem, key: ./tls/key.pem}\n  routes: [{service: web}]\nservices:')
+        .replace(/    sidecar:\n(      .*\n)*/, '')
+        // Not an image to pull: the apply fails before any workload exists.
+        .concat('kubernetes: {registry: registry.invalid/podvoy}\n'),
+    );
+    await mkdir(path.join(ws.dir, 'tls'), { recursive: true });
+    await writeFile(path.join(ws.dir, 'tls/cert.pem'), 'not a certificate\n');
+    await writeFile(path.join(ws.dir, 'tls/key.pem'), 'not a key\n');
+    const error = await kubeApply(file, { kubeconfig, timeoutMs: 60_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeApplyError);
+    expect((error as KubeApplyError).message).toMatch(new RegExp(`What exists in podvoy-${name} now: nothing\\.`));
+    expect((await kubectl(['get', 'deployments', '--namespace', `podvoy-${name}`, '-o', 'name'])).stdout).toBe('');
     await kubeDelete(name, { kubeconfig });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KubeRolloutError, KubeUnreachableError, KubeVersionError, KubernetesRenderError, PodvoyError } from '../../src/errors.js';
+import { EngineCommandError, KubeApplyError, KubeRolloutError, KubeUnreachableError, KubeVersionError, KubernetesRenderError, PodvoyError } from '../../src/errors.js';
 import { exitCodeOf } from '../../src/cli/errors.js';
 
 describe('Kubernetes error messages', () => {
@@ -31,6 +31,13 @@ describe('Kubernetes error messages', () => {
       'KubernetesRenderError',
       'examples/x/podvoy.yaml has a feature a Kubernetes cluster cannot run the same way:\n  gateway.http: binds to the host address 10.0.0.1.',
       2,
+    ],
+    [
+      () => new KubeApplyError('podvoy-mesh', new EngineCommandError(['kubectl', 'apply'], 1, 'error: bad'), ['configmap/blog-config']),
+      'KubeApplyError',
+      '`kubectl apply` failed (exit 1):\n    error: bad\nWhat exists in podvoy-mesh now: configmap/blog-config.\n' +
+        'Fix the cause and apply again, or remove it all with `podvoy kube delete <spec>`.',
+      1,
     ],
   ])('%#: %s', (make, name, message, exitCode) => {
     const error = make();
