@@ -1,4 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ENVOY_CONCURRENCY, POD_PORTS as IN_POD_PORTS } from '../src/mesh/contract.js';
 import { PAYLOADS, POD_PORTS, type BenchMesh } from './bench-mesh.js';
+import { startSecondNginx } from './second-nginx.js';
+import { startReference, type RunningReference } from './reference-envoy.js';
 import { cpuDuring } from './cpu.js';
 import { fixedRate, maxRate, type FixedRate, type MaxRate, type Target } from './load.js';
 import { peakOf, sampleDuring, type Rss } from './memory.js';
@@ -15,7 +21,15 @@ export const PATHS = {
   a: 'nginx direct (in the pod)',
   b: 'sidecar -> nginx (in the pod)',
   c: 'gateway -> sidecar -> nginx (host)',
+  d: 'reference Envoy -> nginx (in the pod), the hop of (b)',
+  e: 'gateway -> sidecar -> nginx (in the gateway pod)',
+  f: 'reference Envoy -> sidecar -> nginx (in the gateway pod), the hop of (e), HTTP/2 to the sidecar',
+  g: 'try: reference Envoy, HTTP/1.1 to the sidecar (in the gateway pod)',
+  h: 'try: reference Envoy -> a second nginx over loopback TCP (in the pod)',
+  i: 'try: reference Envoy -> the same nginx over a unix socket (in the pod)',
 } as const;
+/** The tries compare designs, not sizes: they run with the small file only. */
+const TRIES: readonly PathId[] = ['g', 'h', 'i'];
 export type PathId = keyof typeof PATHS;
 export type Size = keyof typeof PAYLOADS;
 
@@ -69,15 +83,73 @@ export interface DataPlaneResult {
   readonly peakUnderLoad: Record<string, Rss>;
 }
 
-function targets(mesh: BenchMesh, file: string): Record<PathId, Target> {
+function targets(mesh: BenchMesh, refs: References, file: string): Record<PathId, Target> {
+  const site = mesh.siteNetns;
+  const gateway = mesh.gatewayNetns;
   return {
-    a: { url: `http://127.0.0.1:${POD_PORTS.nginx}${file}`, netnsPid: mesh.siteNetns },
-    b: { url: `http://127.0.0.1:${POD_PORTS.sidecar}${file}`, netnsPid: mesh.siteNetns },
+    a: { url: `http://127.0.0.1:${POD_PORTS.nginx}${file}`, netnsPid: site },
+    b: { url: `http://127.0.0.1:${POD_PORTS.sidecar}${file}`, netnsPid: site },
     c: { url: `${mesh.gatewayUrl}${file}` },
+    d: { url: `${refs.sidecar.url}${file}`, netnsPid: site },
+    e: { url: `http://127.0.0.1:${IN_POD_PORTS.gatewayHttp}${file}`, netnsPid: gateway },
+    f: { url: `${refs.gatewayH2.url}${file}`, netnsPid: gateway },
+    g: { url: `${refs.gatewayH1.url}${file}`, netnsPid: gateway },
+    h: { url: `${refs.toTcpNginx.url}${file}`, netnsPid: site },
+    i: { url: `${refs.toUnixNginx.url}${file}`, netnsPid: site },
   };
 }
 
+interface References {
+  readonly sidecar: RunningReference;
+  readonly gatewayH2: RunningReference;
+  readonly gatewayH1: RunningReference;
+  readonly toTcpNginx: RunningReference;
+  readonly toUnixNginx: RunningReference;
+}
+
+/** Starts the reference Envoys (and the second nginx the socket try needs) beside the mesh. */
+async function startReferences(mesh: BenchMesh, dir: string, probe: string): Promise<{ refs: References; stop: () => Promise<void> }> {
+  const started: { stop(): Promise<void> }[] = [];
+  const stop = async () => {
+    for (const s of started.reverse()) await s.stop();
+  };
+  try {
+    const keep = <T extends { stop(): Promise<void> }>(s: T) => (started.push(s), s);
+    const nginx = keep(await startSecondNginx(mesh.siteNetns, path.join(mesh.ws.dir, 'site'), dir, REFERENCE_PORTS.nginx, probe));
+    const sidecarAddress = { address: mesh.siteAddress, port: POD_PORTS.sidecar };
+    const refs: References = {
+      sidecar: keep(await startReference({ port: REFERENCE_PORTS.sidecar, upstream: { address: '127.0.0.1', port: POD_PORTS.nginx }, http2Upstream: false, concurrency: ENVOY_CONCURRENCY.sidecar }, mesh.siteNetns, dir, probe)),
+      gatewayH2: keep(await startReference({ port: REFERENCE_PORTS.gatewayH2, upstream: sidecarAddress, http2Upstream: true, concurrency: ENVOY_CONCURRENCY.gateway }, mesh.gatewayNetns, dir, probe)),
+      gatewayH1: keep(await startReference({ port: REFERENCE_PORTS.gatewayH1, upstream: sidecarAddress, http2Upstream: false, concurrency: ENVOY_CONCURRENCY.gateway }, mesh.gatewayNetns, dir, probe)),
+      toTcpNginx: keep(await startReference({ port: REFERENCE_PORTS.toTcp, upstream: { address: '127.0.0.1', port: REFERENCE_PORTS.nginx }, http2Upstream: false, concurrency: ENVOY_CONCURRENCY.sidecar }, mesh.siteNetns, dir, probe)),
+      toUnixNginx: keep(await startReference({ port: REFERENCE_PORTS.toUnix, upstream: { pipe: nginx.socket }, http2Upstream: false, concurrency: ENVOY_CONCURRENCY.sidecar }, mesh.siteNetns, dir, probe)),
+    };
+    return { refs, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Ports of the reference Envoys and the second nginx inside the pods; none of podvoy's uses them. */
+const REFERENCE_PORTS = { sidecar: 10090, gatewayH2: 8090, gatewayH1: 8091, toTcp: 10091, toUnix: 10092, nginx: 18080 } as const;
+
+
 export async function measureDataPlane(mesh: BenchMesh, options: DataPlaneOptions): Promise<DataPlaneResult> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'podvoy-bench-ref-'));
+  try {
+    const { refs, stop } = await startReferences(mesh, dir, PAYLOADS['1KiB']);
+    try {
+      return await measurePaths(mesh, refs, options);
+    } finally {
+      await stop();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function measurePaths(mesh: BenchMesh, refs: References, options: DataPlaneOptions): Promise<DataPlaneResult> {
   const ids = Object.keys(PATHS) as PathId[];
   const sizes = Object.keys(PAYLOADS) as Size[];
   const max = new Map<string, MaxRound[]>();
@@ -85,13 +157,14 @@ export async function measureDataPlane(mesh: BenchMesh, options: DataPlaneOption
   const key = (size: Size, path: PathId) => `${size}/${path}`;
   let peakUnderLoad: Record<string, Rss> = {};
 
+  const pathsOf = (size: Size) => ids.filter((id) => size === '1KiB' || !TRIES.includes(id));
   // Connections, caches and Envoy's lazily built state warm up once, unmeasured.
-  for (const size of sizes) for (const id of ids) await maxRate(targets(mesh, PAYLOADS[size])[id], 1);
+  for (const size of sizes) for (const id of pathsOf(size)) await maxRate(targets(mesh, refs, PAYLOADS[size])[id], 1);
 
   for (let round = 1; round <= options.rounds; round++) {
     for (const size of sizes) {
-      const t = targets(mesh, PAYLOADS[size]);
-      for (const id of ids) {
+      const t = targets(mesh, refs, PAYLOADS[size]);
+      for (const id of pathsOf(size)) {
         say(`data plane round ${round}/${options.rounds}: ${size} (${id}) maximum rate`);
         const run = () => sampleDuring(options.processes, () => maxRate(t[id], options.maxSeconds));
         const { value: sampled, cpu } = await cpuDuring(options.processes, options.groups, run);
@@ -100,7 +173,7 @@ export async function measureDataPlane(mesh: BenchMesh, options: DataPlaneOption
         const cpuUsPerRequest = Object.fromEntries(Object.entries(cpu.seconds).map(([k, sec]) => [k, (sec * 1e6) / rate.requests]));
         max.set(key(size, id), [...(max.get(key(size, id)) ?? []), { ...rate, cpuUsPerRequest, machineBusy: cpu.machineBusy }]);
       }
-      for (const id of ids) {
+      for (const id of pathsOf(size)) {
         say(`data plane round ${round}/${options.rounds}: ${size} (${id}) at ${options.rate} requests/s`);
         fixed.set(key(size, id), [...(fixed.get(key(size, id)) ?? []), await fixedRate(t[id], options.rate, options.fixedSeconds)]);
       }
@@ -115,7 +188,7 @@ export async function measureDataPlane(mesh: BenchMesh, options: DataPlaneOption
       p50: median(direct.fixed.map((r) => r.p50Ms)),
       p99: median(direct.fixed.map((r) => r.p99Ms)),
     };
-    for (const id of ids) {
+    for (const id of pathsOf(size)) {
       const maxRounds = max.get(key(size, id))!;
       const fixedRounds = fixed.get(key(size, id))!;
       const maxRps = median(maxRounds.map((r) => r.rps));

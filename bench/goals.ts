@@ -1,4 +1,5 @@
 import { playStepTotals } from './deploy.js';
+import { MTLS_GOALS, type MtlsResult } from './mtls.js';
 import type { Goal, Results } from './results.js';
 
 /**
@@ -48,6 +49,29 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
         `rate), so most of the added time is spent waiting between processes and threads in each hop rather than computing`),
     );
   }
+
+  // The limit that can be approached: podvoy's configuration against a reference Envoy doing the same hop.
+  for (const size of sizes) {
+    for (const [ours, ref, what] of [
+      ['b', 'd', "podvoy's sidecar"],
+      ['e', 'f', "podvoy's gateway"],
+    ] as const) {
+      const [o, f] = [fig(size, ours), fig(size, ref)];
+      if (!o || !f) continue;
+      const rps = o.maxRps / f.maxRps;
+      goals.push(
+        goal(`${size}: ${what} >= 0.95x the max requests/s of a reference Envoy doing the same hop`, rps >= 0.95, () =>
+          `${((0.95 - rps) * 100).toFixed(0)} points: ${x(rps)} (${o.maxRps.toFixed(0)} against ${f.maxRps.toFixed(0)} req/s)`),
+      );
+      const p99 = o.p99Ms / f.p99Ms;
+      goals.push(
+        goal(`${size}: ${what}'s p99 at ${r.dataPlane.options.rate} requests/s within 1/0.95 of the reference's`, p99 <= 1 / 0.95, () =>
+          `${ms(o.p99Ms - f.p99Ms / 0.95)}: ${ms(o.p99Ms)} against ${ms(f.p99Ms)}`),
+      );
+    }
+  }
+
+  goals.push(...judgeMtls(r.mtls));
 
   const d = r.deploy;
   const steps = Object.entries(playStepTotals(d.rounds[0]!)).sort((a, b) => b[1] - a[1]);
@@ -125,6 +149,26 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
           `on the line through ${points[0]!.services} and ${points[1]!.services} (25% slack)`),
       );
     }
+  }
+  return goals;
+}
+
+/** mTLS on the gateway -> sidecar hop: at most 15 % fewer requests/s, at most +0.5 ms p99 at the fixed rate. */
+export function judgeMtls(m: MtlsResult): Goal[] {
+  const goals: Goal[] = [];
+  const envoyUs = (f: MtlsResult['figures'][number]) => (f.cpuUsPerRequest.gateway ?? 0) + (f.cpuUsPerRequest.sidecar ?? 0);
+  for (const size of [...new Set(m.figures.map((f) => f.size))]) {
+    const plain = m.figures.find((f) => f.size === size && !f.mtls)!;
+    const on = m.figures.find((f) => f.size === size && f.mtls)!;
+    goals.push(
+      goal(`${size}: mTLS costs at most ${(100 - MTLS_GOALS.minRpsRatio * 100).toFixed(0)}% of gateway + sidecar's max requests/s`, on.rpsRatio >= MTLS_GOALS.minRpsRatio, () =>
+        `${((MTLS_GOALS.minRpsRatio - on.rpsRatio) * 100).toFixed(1)} points: ${on.maxRps.toFixed(0)} req/s with mTLS against ${plain.maxRps.toFixed(0)} without (${x(on.rpsRatio)}); ` +
+        `the two Envoys spent ${envoyUs(on).toFixed(0)} µs of CPU per request with mTLS against ${envoyUs(plain).toFixed(0)} without (${x(envoyUs(on) / envoyUs(plain))})`),
+    );
+    goals.push(
+      goal(`${size}: mTLS adds at most ${MTLS_GOALS.maxAddedP99Ms} ms p99 at ${m.options.rate} requests/s`, on.addedP99Ms <= MTLS_GOALS.maxAddedP99Ms, () =>
+        `${ms(on.addedP99Ms - MTLS_GOALS.maxAddedP99Ms)}: p99 ${ms(on.p99Ms)} with mTLS against ${ms(plain.p99Ms)} without (p50 ${ms(on.p50Ms)} against ${ms(plain.p50Ms)})`),
+    );
   }
   return goals;
 }

@@ -14,6 +14,8 @@ import { percentile, run } from './support.js';
 export interface Target {
   readonly url: string;
   readonly netnsPid?: number;
+  /** Request headers wrk sends with every request (maximum rate only). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const inNetns = (target: Target, argv: string[]): [string, string[]] =>
@@ -27,18 +29,26 @@ export interface MaxRate {
   readonly requests: number;
   /** Non-2xx answers and socket errors together. */
   readonly errors: number;
+  /** Bytes of the answers, headers included, as wrk read them off the sockets. */
+  readonly bytesRead: number;
 }
+
+const UNIT_BYTES: Readonly<Record<string, number>> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
 
 /** The most requests/s the target serves, by wrk for `seconds`. */
 export async function maxRate(target: Target, seconds: number): Promise<MaxRate> {
-  const [file, args] = inNetns(target, ['wrk', `-t${MAX_LOAD.threads}`, `-c${MAX_LOAD.connections}`, `-d${seconds}s`, target.url]);
+  const headers = Object.entries(target.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+  const [file, args] = inNetns(target, ['wrk', `-t${MAX_LOAD.threads}`, `-c${MAX_LOAD.connections}`, `-d${seconds}s`, ...headers, target.url]);
   const { stdout } = await run(file, args, { timeoutMs: (seconds + 30) * 1000 });
   const num = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? NaN);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
   const rps = num(/Requests\/sec:\s+([\d.]+)/);
   if (Number.isNaN(rps)) throw new Error(`wrk printed no rate:\n${stdout}`);
-  return { rps, requests: num(/(\d+) requests in/), errors: socketErrors + (num(/Non-2xx or 3xx responses: (\d+)/) || 0) };
+  // "12345 requests in 5.00s, 1.23GB read" (wrk prints binary units)
+  const read = /requests in [\d.]+\w+, ([\d.]+)([KMGT]?B) read/.exec(stdout);
+  const bytesRead = read ? Number(read[1]) * (UNIT_BYTES[read[2]!] ?? NaN) : NaN;
+  return { rps, requests: num(/(\d+) requests in/), errors: socketErrors + (num(/Non-2xx or 3xx responses: (\d+)/) || 0), bytesRead };
 }
 
 /** h2load's settings for the fixed rate: `clients` connections, each sending rate/clients per second. */

@@ -1,7 +1,9 @@
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { podPaths } from '../src/mesh/layout.js';
 import { playBenchMesh } from './bench-mesh.js';
+import { measureCompression } from './compression.js';
 import { parentPid } from './cpu.js';
 import { measureDataPlane } from './dataplane.js';
 import { measureDeploy } from './deploy.js';
@@ -9,7 +11,9 @@ import { judgeGoals } from './goals.js';
 import { describeMachine } from './machine.js';
 import { envoyHeap, rssOf } from './memory.js';
 import { measureMeshChanges, type MeshChangeTarget } from './mesh-change.js';
-import { writeResults } from './report.js';
+import { measureMtls } from './mtls.js';
+import { renderMtls, writeResults } from './report.js';
+import { judgeMtls } from './goals.js';
 import type { MemoryRow, Results } from './results.js';
 import { measureScale } from './scale.js';
 import { cleanupAll, containerPids, now, say, sleep, timed } from './support.js';
@@ -33,7 +37,30 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<T> {
   return value;
 }
 
+/** BENCH_ONLY=mtls: the mTLS section alone, written to results/mtls.{json,md}. */
+async function mtlsOnly(): Promise<void> {
+  const plain = await section('mesh up', () => playBenchMesh());
+  const secure = await section('mTLS mesh up', () => playBenchMesh({ mtls: true }));
+  const machine = await describeMachine(`${plain.pods.gateway}-envoy`, `${plain.pods.site}-nginx`);
+  const mtls = await section('mTLS', () => measureMtls(plain, secure, settings));
+  const goals = judgeMtls(mtls);
+  const markdown = [
+    `# podvoy benchmark: mTLS only`,
+    '',
+    `${machine.date} - ${machine.cores} cores (${machine.cpu}); Envoy ${machine.envoy}, nginx ${machine.nginx}; wrk ${machine.wrk}, h2load ${machine.h2load}.`,
+    '',
+    ...goals.map((g) => `- ${g.goal}: **${g.verdict}**`),
+    '',
+    ...renderMtls(mtls),
+  ].join('\n');
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+  await writeFile(path.join(dir, 'mtls.json'), `${JSON.stringify({ machine, mtls, goals, wallSeconds: wall }, null, 2)}\n`);
+  await writeFile(path.join(dir, 'mtls.md'), markdown);
+  process.stdout.write(`${markdown}\n`);
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_ONLY === 'mtls') return mtlsOnly();
   const started = now();
   const mesh = await section('mesh up', playBenchMesh);
   const pids = await containerPids(mesh.name);
@@ -53,6 +80,10 @@ async function main(): Promise<void> {
   // podman's k8s-file log driver: each container's conmon writes every access-log line to disk.
   const groups = { conmon: await Promise.all(Object.values(processes).map(parentPid)) };
   const dataPlane = await section('data plane', () => measureDataPlane(mesh, { ...settings, processes, groups }));
+  const compression = await section('compression', () => measureCompression(mesh, { rounds: settings.rounds, maxSeconds: settings.maxSeconds, processes, groups }));
+  const secure = await section('mTLS mesh up', () => playBenchMesh({ mtls: true }));
+  const mtls = await section('mTLS', () => measureMtls(mesh, secure, settings));
+  await secure.ws.cleanup();
   const roles: [string, string, boolean, string?][] = [
     [onPaths.gateway, 'gateway Envoy', false, 'gateway'],
     [onPaths.sidecar, 'sidecar Envoy, site (loaded)', true, 'sidecar'],
@@ -91,7 +122,7 @@ async function main(): Promise<void> {
     wall.setup = setup;
     wall.total = wall.benchmark + setup;
   }
-  const partial = { machine, dataPlane, memory, meshChange, meshChangeCli, deploy, scale, wallSeconds: wall };
+  const partial = { machine, dataPlane, compression, mtls, memory, meshChange, meshChangeCli, deploy, scale, wallSeconds: wall };
   const results: Results = { ...partial, goals: judgeGoals(partial) };
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   const written = await writeResults(dir, results, quick ? 'quick' : 'latest');

@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { adminGet } from '../src/engine/http.js';
+import { adminGet } from '../src/engine/envoy/http.js';
 import { sleep } from './support.js';
 
 /**

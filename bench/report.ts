@@ -1,8 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ENCODINGS } from './compression.js';
 import { PATHS } from './dataplane.js';
 import { playStepTotals } from './deploy.js';
 import { FIXED_LOAD, MAX_LOAD } from './load.js';
+import type { MtlsResult } from './mtls.js';
 import type { Results } from './results.js';
 
 /** The run as Markdown tables, one per section, and the files under bench/results/. */
@@ -39,7 +41,9 @@ export function renderMarkdown(r: Results): string {
     '',
     `Maximum rate: wrk, ${MAX_LOAD.threads} thread, ${MAX_LOAD.connections} connections, ${dp.options.maxSeconds} s. ` +
       `Latency: h2load at a fixed ${dp.options.rate} requests/s (${FIXED_LOAD.clients} HTTP/1.1 connections), ${dp.options.fixedSeconds} s. ` +
-      `Paths interleaved, median of ${dp.options.rounds} rounds; (a) and (b) run inside the pod's network namespace, (c) from the host to the gateway's HTTP port.`,
+      `Paths interleaved, median of ${dp.options.rounds} rounds; (a), (b), (d), (h), (i) run inside the site pod's network namespace, (e), (f), (g) inside the gateway pod's, (c) from the host to the gateway's HTTP port. ` +
+      'A reference Envoy is the same binary with the smallest configuration that does the same hop (one listener, one route, one static cluster, no access log, the same concurrency): ' +
+      "(b) against (d) is what podvoy's sidecar configuration costs, (e) against (f) its gateway's. The tries, with the small file: (g) against (f) is HTTP/1.1 against HTTP/2 from the gateway to the sidecars; (i) against (h) a unix socket against loopback TCP between a sidecar and nginx (a second nginx serving the same site on both).",
     '',
     table(
       ['file', 'path', 'max req/s', 'x (a)', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'errors'],
@@ -64,6 +68,7 @@ export function renderMarkdown(r: Results): string {
       dp.figures.map((x) => [x.size, `(${x.path})`, ...cpuLabels.map((k) => f(x.cpuUsPerRequest[k]!, 1)), f(x.machineBusy * 100)]),
     ),
     '',
+    ...renderMtls(r.mtls),
     '## 2. Deploy (the blog example behind a gateway)',
     '',
     `Pods: ${d.pods.join(', ')}. Median of ${d.rounds.length} interleaved rounds; each until the first 200 through the gateway.`,
@@ -149,7 +154,34 @@ export function renderMarkdown(r: Results): string {
     ),
     '',
   );
+  if (r.compression) out.push(...compressionSection(r.compression));
   return out.join('\n');
+}
+
+export function compressionSection(c: NonNullable<Results['compression']>): string[] {
+  const labels = Object.keys(c.figures[0]?.cpuUsPerRequest ?? {});
+  const identity = c.figures.find((x) => x.encoding === 'identity');
+  return [
+    `## 6. Compression (a ${c.page.bytes / 1024} KiB HTML page through the gateway)`,
+    '',
+    `wrk as in section 1 (${c.options.maxSeconds} s), with Accept-Encoding as shown; the sidecar compresses, except the page with a .gz file beside it, which nginx sends as it is. ` +
+      `Encodings interleaved, median of ${c.options.rounds} rounds. Bytes are what wrk read per answer, headers included.`,
+    '',
+    table(
+      ['Accept-Encoding', 'max req/s', 'bytes/answer', 'x identity bytes', ...labels.map((k) => `${k} CPU µs/req`), 'path CPU µs/req', 'cores busy %', 'errors'],
+      c.figures.map((x) => [
+        ENCODINGS[x.encoding].label,
+        f(x.maxRps),
+        f(x.bytesPerRequest),
+        identity ? f(x.bytesPerRequest / identity.bytesPerRequest, 3) : 'n/a',
+        ...labels.map((k) => f(x.cpuUsPerRequest[k]!, 1)),
+        f(Object.values(x.cpuUsPerRequest).reduce((a, b) => a + b, 0), 1),
+        f(x.machineBusy * 100),
+        x.errors,
+      ]),
+    ),
+    '',
+  ];
 }
 
 /** Writes `<base>.json` and `<base>.md` to `dir`. */
@@ -161,4 +193,32 @@ export async function writeResults(dir: string, r: Results, base: string): Promi
   await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
   await writeFile(md, markdown);
   return { json, md, markdown };
+}
+
+/** Section 1b: the same gateway -> sidecar -> nginx path with mTLS and without. */
+export function renderMtls(m: MtlsResult): string[] {
+  return [
+    '## 1b. mTLS (gateway -> sidecar -> nginx, with mTLS and without)',
+    '',
+    `Two identical meshes, one with \`mtls: false\`, fetched through the gateway's HTTP port from the host, interleaved; median of ${m.options.rounds} rounds. ` +
+      `Maximum rate: wrk (${MAX_LOAD.connections} connections, ${m.options.maxSeconds} s); latency: h2load at ${m.options.rate} requests/s, ${m.options.fixedSeconds} s.`,
+    '',
+    table(
+      ['file', 'mTLS', 'max req/s', 'x without', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'errors'],
+      m.figures.map((x) => [x.size, x.mtls ? 'on' : 'off', f(x.maxRps), f(x.rpsRatio, 2), f(x.p50Ms, 3), f(x.p99Ms, 3), f(x.addedP50Ms, 3), f(x.addedP99Ms, 3), x.errors]),
+    ),
+    '',
+    'CPU per request at the maximum rate (each process tree\'s user + system time from /proc, divided by the requests served):',
+    '',
+    table(
+      ['file', 'mTLS', ...Object.keys(m.figures[0]?.cpuUsPerRequest ?? {}).map((k) => `${k} CPU µs/req`), 'Envoys together µs/req'],
+      m.figures.map((x) => [
+        x.size,
+        x.mtls ? 'on' : 'off',
+        ...Object.values(x.cpuUsPerRequest).map((us) => f(us, 1)),
+        f((x.cpuUsPerRequest.gateway ?? 0) + (x.cpuUsPerRequest.sidecar ?? 0), 1),
+      ]),
+    ),
+    '',
+  ];
 }

@@ -1,8 +1,10 @@
+import type { CompressionResult } from './compression.js';
 import type { DataPlaneResult } from './dataplane.js';
 import type { DeployResult } from './deploy.js';
 import type { Machine } from './machine.js';
 import type { EnvoyHeap, Rss } from './memory.js';
 import type { MeshChangeResult } from './mesh-change.js';
+import type { MtlsResult } from './mtls.js';
 import type { ScaleResult } from './scale.js';
 
 /** Everything one run measured: written as bench/results/latest.json, rendered as latest.md. */
@@ -29,6 +31,10 @@ export interface Goal {
 export interface Results {
   readonly machine: Machine;
   readonly dataPlane: DataPlaneResult;
+  /** A 100 KiB HTML page through the gateway, uncompressed, gzip and brotli; absent from runs before it existed. */
+  readonly compression?: CompressionResult;
+  /** Gateway -> sidecar with mTLS against without, two meshes side by side. */
+  readonly mtls: MtlsResult;
   readonly memory: readonly MemoryRow[];
   /** Through the library's play, in this process. */
   readonly meshChange: MeshChangeResult;

@@ -23,11 +23,17 @@ export function formatProblem(p: SpecProblem): string {
   return p.path ? `${where}: ${p.path}: ${p.message}` : `${where}: ${p.message}`;
 }
 
+/** A message lists at most this many problems; `SpecError.problems` holds them all. */
+export const SHOWN_PROBLEMS_MAX = 50;
+
 /** A spec that cannot be played: every problem at once, each with its position. */
 export class SpecError extends PodvoyError {
   constructor(readonly problems: readonly SpecProblem[]) {
     const count = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
-    super(`The spec has ${count}:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    const listed = problems.slice(0, SHOWN_PROBLEMS_MAX).map((p) => `  ${formatProblem(p)}`);
+    const more = problems.length - listed.length;
+    if (more > 0) listed.push(`  ...and ${more} more (${more === 1 ? 'it is' : 'they are'} not shown). Fix these first.`);
+    super(`The spec has ${count}:\n${listed.join('\n')}`);
   }
 }
 
@@ -159,6 +165,7 @@ export class MeshFileRejectedError extends PodvoyError {
     super(`Envoy in ${pod} rejected ${file} and keeps its previous version: ${reason}\nThis is a podvoy bug if the spec validated; please report it with the spec.`);
   }
 }
+
 /** One spec feature that cannot be the same on a Kubernetes cluster. */
 export interface KubernetesProblem {
   /** Dotted path of the spec key, e.g. `gateway.https`. */
@@ -223,6 +230,9 @@ export class KubeRolloutError extends PodvoyError {
     );
   }
 }
+
+/** The mesh's certificates cannot be made, read or applied; the message says what to fix. */
+export class CertificateError extends PodvoyError {}
 
 /** Applying failed half-way: what kubectl said, and what exists in the namespace now. */
 export class KubeApplyError extends PodvoyError {

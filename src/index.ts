@@ -5,16 +5,17 @@
  */
 import type { StateRoots } from './mesh/layout.js';
 import type { Spec } from './spec/model.js';
-import type { Check } from './engine/doctor.js';
-import type { BuiltImage } from './engine/images.js';
-import type { LogsOptions } from './engine/logs.js';
-import type { DeployedPod } from './engine/pods.js';
-import type { DeploymentStatus } from './engine/status.js';
-import type { SystemdUnits } from './engine/systemd.js';
-import type { ReadinessOptions } from './engine/readiness.js';
+import type { Check } from './engine/podman/doctor.js';
+import type { BuiltImage } from './engine/podman/images.js';
+import type { LogsOptions } from './engine/podman/logs.js';
+import type { DeployedPod } from './engine/podman/pods.js';
+import type { DeploymentStatus } from './engine/envoy/status.js';
+import type { SystemdUnits } from './engine/podman/systemd.js';
+import type { ReadinessOptions } from './engine/envoy/readiness.js';
 import type { RolloutDiff } from './engine/rollout/describe.js';
 import type { DownResult } from './engine/rollout/down.js';
 import type { PlayResult } from './engine/rollout/execute.js';
+import type { CertificatesResult } from './engine/pki/index.js';
 
 export * from './errors.js';
 export type { Spec, Service, StaticApp, ImageApp, Sidecar, Publish } from './spec/model.js';
@@ -22,13 +23,14 @@ export type { StateRoots } from './mesh/layout.js';
 export type { PlayResult, ServiceOutcome } from './engine/rollout/execute.js';
 export type { DownResult } from './engine/rollout/down.js';
 export type { RolloutDiff } from './engine/rollout/describe.js';
-export type { DeployedPod } from './engine/pods.js';
-export type { DeploymentStatus, EnvoyStatus } from './engine/status.js';
-export type { ClusterStatus, HostStatus } from './engine/envoy-admin.js';
-export type { Check } from './engine/doctor.js';
-export type { SystemdUnits } from './engine/systemd.js';
-export type { BuiltImage } from './engine/images.js';
-export type { LogsOptions } from './engine/logs.js';
+export type { CertificatesResult, CertificateInfo } from './engine/pki/index.js';
+export type { DeployedPod } from './engine/podman/pods.js';
+export type { DeploymentStatus, EnvoyStatus } from './engine/envoy/status.js';
+export type { ClusterStatus, HostStatus } from './engine/envoy/admin.js';
+export type { Check } from './engine/podman/doctor.js';
+export type { SystemdUnits } from './engine/podman/systemd.js';
+export type { BuiltImage } from './engine/podman/images.js';
+export type { LogsOptions } from './engine/podman/logs.js';
 
 export interface CommonOptions {
   /** Where podvoy keeps rendered files and sockets. @default from PODVOY_STATE_DIR / PODVOY_RUN_DIR, else /var/lib/podvoy and /run/podvoy */
@@ -59,9 +61,12 @@ export interface PlayOptions extends CommonOptions, ReadinessOptions {
 /** Plays a spec file: returns once every service serves through its sidecar. */
 export async function play(file: string, options: PlayOptions = {}): Promise<PlayResult> {
   const roots = options.roots ?? defaultRoots();
-  const [{ planSpec }, { playDeployment }] = await Promise.all([pipeline(), import('./engine/rollout/play.js')]);
-  const spec = await loadSpec(file);
-  return playDeployment({ specName: spec.name, roots }, () => planSpec(spec, roots, true), options);
+  const [{ loadSpecFor, planSpec }, { playDeployment }] = await Promise.all([pipeline(), import('./engine/rollout/play.js')]);
+  const spec = await loadSpecFor(file, roots);
+  const mesh = spec.gateway !== undefined || spec.services.some((s) => s.upstreams.length > 0);
+  if (mesh && !spec.mtls) options.onProgress?.("mTLS is off (mtls: false): the mesh's Envoys talk plain HTTP to each other");
+  const result = await playDeployment({ specName: spec.name, roots }, () => planSpec(spec, roots, true), options);
+  return mesh ? { ...result, mtls: spec.mtls ? 'on' : 'off' } : result;
 }
 
 /**
@@ -91,17 +96,17 @@ export async function down(fileOrName: string, options: CommonOptions & { servic
 
 /** What every Envoy of a deployment reports: endpoints, their health, traffic, mesh file versions. */
 export async function status(fileOrName: string, options: CommonOptions = {}): Promise<DeploymentStatus> {
-  const [{ specNameOf }, { readStatus }] = await Promise.all([pipeline(), import('./engine/status.js')]);
+  const [{ specNameOf }, { readStatus }] = await Promise.all([pipeline(), import('./engine/envoy/status.js')]);
   return readStatus(await specNameOf(fileOrName), options.roots ?? defaultRoots());
 }
 
 /** The pods podvoy runs. */
 export async function ps(): Promise<DeployedPod[]> {
-  return (await import('./engine/pods.js')).listPods();
+  return (await import('./engine/podman/pods.js')).listPods();
 }
 
 export async function logs(fileOrName: string, options: LogsOptions = {}): Promise<void> {
-  const [{ specNameOf }, { showLogs }] = await Promise.all([pipeline(), import('./engine/logs.js')]);
+  const [{ specNameOf }, { showLogs }] = await Promise.all([pipeline(), import('./engine/podman/logs.js')]);
   return showLogs(await specNameOf(fileOrName), options);
 }
 
@@ -145,16 +150,73 @@ export async function render(file: string, options: CommonOptions & { outDir?: s
 
 /** Writes systemd units (podman's generator) and a tmpfiles.d snippet that start a deployment at boot. */
 export async function systemdUnits(fileOrName: string, options: CommonOptions & { outDir: string }): Promise<SystemdUnits> {
-  const [{ specNameOf }, { writeSystemdUnits }] = await Promise.all([pipeline(), import('./engine/systemd.js')]);
-  return writeSystemdUnits(await specNameOf(fileOrName), options.roots ?? defaultRoots(), options.outDir);
+  const [{ specNameOf }, { writeSystemdUnits }, { hasMeshCertificates }, { renderCertsRenewUnits }, { PACKAGE_ROOT }, path] = await Promise.all([
+    pipeline(),
+    import('./engine/podman/systemd.js'),
+    import('./engine/pki/index.js'),
+    import('./render/systemd-certs.js'),
+    import('./engine/files.js'),
+    import('node:path'),
+  ]);
+  const specName = await specNameOf(fileOrName);
+  const roots = options.roots ?? defaultRoots();
+  // With mTLS, a timer renews the certificates between plays.
+  const renewal = (await hasMeshCertificates(specName, roots))
+    ? renderCertsRenewUnits({
+        specName,
+        podvoy: [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'podvoy.js')],
+        env: { PODVOY_STATE_DIR: roots.stateDir, PODVOY_RUN_DIR: roots.runDir },
+      })
+    : undefined;
+  return writeSystemdUnits(specName, roots, options.outDir, renewal && { files: [renewal.service, renewal.timer], timer: renewal.timer.name });
+}
+
+/** The mesh's certificates: each identity, its SPIFFE ID, its expiry and the Envoys serving it. */
+export async function certificates(fileOrName: string, options: CommonOptions = {}): Promise<CertificatesResult> {
+  const [{ specNameOf }, { listMeshCertificates }] = await Promise.all([pipeline(), import('./engine/pki/index.js')]);
+  return listMeshCertificates(await specNameOf(fileOrName), { roots: options.roots ?? defaultRoots() });
+}
+
+/**
+ * Renews the mesh's certificates past half their life (all of them with `force`), in place:
+ * each Envoy picks up its new certificate from its watched directory, without a restart.
+ */
+export async function renewCertificates(fileOrName: string, options: CommonOptions & ReadinessOptions & { force?: boolean } = {}): Promise<CertificatesResult> {
+  const [{ specNameOf }, { renewMeshCertificates }, { SDS_RENDERER }] = await Promise.all([
+    pipeline(),
+    import('./engine/pki/index.js'),
+    import('./render/mesh-tls.js'),
+  ]);
+  return renewMeshCertificates(await specNameOf(fileOrName), {
+    roots: options.roots ?? defaultRoots(),
+    sds: SDS_RENDERER,
+    ...(options.force ? { force: true } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
+}
+
+/** Replaces the CA podvoy made: the new root is trusted beside the old until every certificate is reissued. */
+export async function rotateCa(fileOrName: string, options: CommonOptions & ReadinessOptions = {}): Promise<CertificatesResult> {
+  const [{ specNameOf }, { rotateMeshCa }, { SDS_RENDERER }] = await Promise.all([
+    pipeline(),
+    import('./engine/pki/index.js'),
+    import('./render/mesh-tls.js'),
+  ]);
+  return rotateMeshCa(await specNameOf(fileOrName), {
+    roots: options.roots ?? defaultRoots(),
+    sds: SDS_RENDERER,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
 }
 
 export async function buildImages(options: CommonOptions = {}): Promise<BuiltImage[]> {
-  return (await import('./engine/images.js')).buildImages(options.onProgress);
+  return (await import('./engine/podman/images.js')).buildImages(options.onProgress);
 }
 
 export async function doctor(options: CommonOptions = {}): Promise<Check[]> {
-  return (await import('./engine/doctor.js')).runDoctor(options.roots ?? defaultRoots());
+  return (await import('./engine/podman/doctor.js')).runDoctor(options.roots ?? defaultRoots());
 }
 
 /* The Kubernetes target (src/kube.ts), loaded when one of its verbs is called. */

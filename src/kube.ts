@@ -4,23 +4,24 @@
  */
 import path from 'node:path';
 import { renderKubernetes, type KubernetesManifests } from './render/kubernetes.js';
-import { TEMPLATE_NAMES, compileTemplates } from './render/templates.js';
+import { compileTemplates } from './render/templates.js';
 import { loadSpec } from './spec/load.js';
 import type { Spec } from './spec/model.js';
-import { PACKAGE_ROOT, readTextFiles, writeFileAtomic } from './engine/files.js';
-import { resolveImages } from './engine/images.js';
-import { buildSiteImages, siteImageRefs, type BuiltSiteImage } from './engine/site-images.js';
+import { writeFileAtomic } from './engine/files.js';
+import { resolveImages } from './engine/podman/images.js';
+import { buildSiteImages, siteImageRefs, type BuiltSiteImage } from './engine/podman/site-images.js';
 import { kubeApply as applyToCluster, kubeDelete as deleteFromCluster, type KubeApplyInput, type KubeApplyResult } from './engine/kubernetes/apply.js';
 import { runKubeDoctor } from './engine/kubernetes/doctor.js';
 import type { KubeTarget } from './engine/kubernetes/kubectl-args.js';
-import type { Check } from './engine/doctor.js';
+import type { Check } from './engine/podman/doctor.js';
 import { createHash } from 'node:crypto';
 import { GATEWAY_TLS_SECRET, KUBE_LABELS, kubeNamespace, kubeObjectNames, kubeSelector } from './mesh/kube-names.js';
 import { GATEWAY } from './mesh/names.js';
 import { stringify } from 'yaml';
+import { readTemplateSources } from './pipeline.js';
 
 export type { KubernetesManifests, KubeObject } from './render/kubernetes.js';
-export type { BuiltSiteImage } from './engine/site-images.js';
+export type { BuiltSiteImage } from './engine/podman/site-images.js';
 export type { KubeApplyResult } from './engine/kubernetes/apply.js';
 export type { KubeTarget } from './engine/kubernetes/kubectl-args.js';
 
@@ -46,7 +47,7 @@ export async function renderForKubernetes(file: string, options: KubeRenderOptio
 }
 
 async function manifestsOf(spec: Spec): Promise<KubernetesManifests> {
-  const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+  const sources = await readTemplateSources();
   const images = await resolveImages(spec.images, { pull: false });
   const sites = await siteImageRefs(spec, images.nginx);
   return renderKubernetes({ spec, images: { ...images, sites }, templates: compileTemplates(sources), sources });

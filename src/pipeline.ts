@@ -2,11 +2,11 @@ import path from 'node:path';
 import type { StateRoots } from './mesh/layout.js';
 import type { DeploymentPlan } from './mesh/plan.js';
 import { planDeployment } from './render/deployment.js';
-import { TEMPLATE_NAMES, type TemplateSources } from './render/templates.js';
+import { PARTIAL_NAMES, TEMPLATE_NAMES, type TemplateSources } from './render/templates.js';
 import { loadSpec } from './spec/load.js';
 import type { Spec } from './spec/model.js';
 import { PACKAGE_ROOT, readTextFiles } from './engine/files.js';
-import { ensureImage, resolveImages } from './engine/images.js';
+import { ensureImage, resolveImages } from './engine/podman/images.js';
 
 /** The templates, read once per process: a library caller that plays again does not read them again. */
 let templateSources: Promise<TemplateSources> | undefined;
@@ -17,12 +17,17 @@ let templateSources: Promise<TemplateSources> | undefined;
  * diff and down pull nothing).
  */
 export async function loadDeployment(file: string, roots: StateRoots, pull: boolean): Promise<DeploymentPlan> {
-  return planSpec(await loadSpec(file), roots, pull);
+  return planSpec(await loadSpecFor(file, roots), roots, pull);
+}
+
+/** Loads a spec that is to run with these roots: no site it serves may hold podvoy's own directories. */
+export async function loadSpecFor(file: string, roots: StateRoots): Promise<Spec> {
+  return loadSpec(file, { privateDirs: [roots.stateDir, roots.runDir] });
 }
 
 /** The pipeline from a loaded spec on: what `play` runs while it lists the pods that run. */
 export async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<DeploymentPlan> {
-  templateSources ??= readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+  templateSources ??= readTemplateSources();
   const [templates, images] = await Promise.all([
     templateSources,
     resolveImages(spec.images, { pull }),
@@ -33,6 +38,15 @@ export async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Pr
       : []),
   ]);
   return planDeployment(spec, { images, roots, templates });
+}
+
+/** The templates under templates/ and the partials they share under envoy/partials/. */
+export async function readTemplateSources(): Promise<TemplateSources> {
+  const [templates, partials] = await Promise.all([
+    readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs'),
+    readTextFiles(path.join(PACKAGE_ROOT, 'envoy', 'partials'), PARTIAL_NAMES, '.hbs'),
+  ]);
+  return { ...templates, ...partials };
 }
 
 /** A spec file names its deployment; so may the user, once the file is gone. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KubeCliOptions } from './commands/kube-options.js';
 import { reportError } from './errors.js';
+import { quietOnClosedPipes } from './pipes.js';
 
 /** A commander argParser: commander prints the message as an invalid argument and exits non-zero. */
 function positive(unit: string, { integer = false } = {}): (value: string) => number {
@@ -87,6 +88,27 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON only')
     .action(async (spec: string, opts: { json?: boolean }) => (await import('./commands/status.js')).run(spec, opts));
 
+  const certs = program
+    .command('certs')
+    .description("the mesh's certificates (mTLS): list them, renew them, rotate the CA");
+  certs
+    .command('list', { isDefault: true })
+    .description('each identity, its SPIFFE ID, its expiry and the Envoys serving it (the default)')
+    .argument('<spec>', 'spec file or deployment name')
+    .option('--json', 'print JSON only')
+    .action(async (spec: string, opts: { json?: boolean }) => (await import('./commands/certs.js')).list(spec, opts));
+  certs
+    .command('renew')
+    .description('renew the certificates past half their life, in place: no Envoy restarts')
+    .argument('<spec>', 'spec file or deployment name')
+    .option('--force', 'renew every certificate now')
+    .action(async (spec: string, opts: { force?: boolean }) => (await import('./commands/certs.js')).renew(spec, opts));
+  certs
+    .command('rotate-ca')
+    .description('replace the mesh CA: trust old and new until every certificate is reissued, then drop the old')
+    .argument('<spec>', 'spec file or deployment name')
+    .action(async (spec: string) => (await import('./commands/certs.js')).rotateCa(spec));
+
   program
     .command('systemd')
     .description("write systemd units (podman's generator) that start a deployment's pods at boot")
@@ -138,6 +160,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  quietOnClosedPipes();
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { ADMIN_SOCKET_FILE } from './contract.js';
 
 /** Where podvoy keeps what it writes on the host. */
 export interface StateRoots {
@@ -44,13 +45,6 @@ export function tlsDir(roots: StateRoots, specName: string): string {
   return path.join(specStateDir(roots, specName), 'tls');
 }
 
-/** The user nginx and Envoy run as inside their containers (as in the official images). */
-export const CONTAINER_UID = 101;
-
-/** Where a pod's xDS directory is mounted in its Envoy container. */
-export const CONTAINER_XDS_DIR = '/etc/podvoy/xds';
-/** Where the gateway's certificate and key are mounted. */
-export const CONTAINER_TLS = { cert: '/etc/podvoy/tls/cert.pem', key: '/etc/podvoy/tls/key.pem' } as const;
 
 /** The directory holding every pod of a spec. */
 export function specStateDir(roots: StateRoots, specName: string): string {
@@ -67,12 +61,8 @@ export function podPaths(roots: StateRoots, specName: string, pod: string): PodP
     envoyConf: path.join(configDir, 'envoy.yaml'),
     runDir,
     adminDir: path.join(runDir, 'admin'),
-    adminSocket: path.join(runDir, 'admin', ADMIN_SOCKET),
+    adminSocket: path.join(runDir, 'admin', ADMIN_SOCKET_FILE),
     tmpDir: path.join(runDir, 'tmp'),
   };
 }
 
-/** The admin socket's file name, the same on the host and in the container's /run/podvoy. */
-export const ADMIN_SOCKET = 'admin.sock';
-/** Where the pod's run directory is mounted in the Envoy container. */
-export const CONTAINER_RUN_DIR = '/run/podvoy';

@@ -55,8 +55,3 @@ export const GATEWAY = 'gateway';
 export function gatewayPodName(spec: Pick<Spec, 'name'>, revision: string): string {
   return `${spec.name}-${GATEWAY}-${revision}`;
 }
-
-/** The Envoy cluster that reaches a service's sidecars, the same in the gateway and in every sidecar. */
-export function clusterName(service: string): string {
-  return `service_${service}`;
-}

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Service, Spec } from '../spec/model.js';
 import type { MeshFile, Registry } from './registry.js';
+import { identityDir, podMeshTls, type MeshTlsPlan, type PodMeshTls, type SdsRenderer } from './identity.js';
 import { podPaths, tlsDir, xdsDir, type PodPaths, type StateRoots } from './layout.js';
 import { GATEWAY, LABELS, gatewayPodName, podName, serviceUrl } from './names.js';
 
@@ -23,6 +24,8 @@ export interface PodPlan {
   readonly url?: string;
   /** The service's mesh directory, when its sidecar calls upstreams. */
   readonly xdsDir?: string;
+  /** With mTLS: the service's identity directory, which its sidecar mounts, and how podvoy checks the sidecar. */
+  readonly meshTls?: PodMeshTls;
 }
 
 function revisionOf(inputs: object): string {
@@ -51,7 +54,7 @@ export function planPod(
 ): PodPlan {
   const podImages = service.app.kind === 'image' ? { ...images, app: service.app.image } : images;
   const { replicas, ...shape } = service;
-  const revision = revisionOf({ spec: spec.name, service: shape, images: podImages, roots, templates });
+  const revision = revisionOf({ spec: spec.name, service: shape, images: podImages, roots, templates, ...(spec.mtls ? { mtls: true } : {}) });
   const pod = podName(spec, service, revision, replicas > 1 ? replica + 1 : undefined);
   const url = serviceUrl(service);
   const labels: Record<string, string> = {
@@ -70,6 +73,7 @@ export function planPod(
     labels,
     url,
     ...(service.upstreams.length ? { xdsDir: xdsDir(roots, spec.name, service.name) } : {}),
+    ...(spec.mtls ? { meshTls: podMeshTls(spec, service.name, roots)! } : {}),
   };
 }
 
@@ -81,6 +85,8 @@ export interface GatewayPlan {
   readonly image: string;
   readonly paths: PodPaths;
   readonly xdsDir: string;
+  /** With mTLS: the host directory of the gateway's identity. */
+  readonly meshTlsDir?: string;
   readonly labels: Readonly<Record<string, string>>;
   /**
    * When HTTPS is on: the host files mounted as certificate and key, and the user's files they
@@ -106,6 +112,7 @@ export function planGateway(spec: Spec, envoyImage: string, roots: StateRoots, t
     image: envoyImage,
     roots,
     templates,
+    ...(spec.mtls ? { mtls: true } : {}),
   });
   const pod = gatewayPodName(spec, revision);
   const url = serviceUrl({ sidecar: { port: 0, publish: gateway.https ?? gateway.http } })!;
@@ -117,6 +124,7 @@ export function planGateway(spec: Spec, envoyImage: string, roots: StateRoots, t
     image: envoyImage,
     paths: podPaths(roots, spec.name, pod),
     xdsDir: xdsDir(roots, spec.name, GATEWAY),
+    ...(spec.mtls ? { meshTlsDir: identityDir(roots, spec.name, GATEWAY) } : {}),
     labels: { [LABELS.spec]: spec.name, [LABELS.service]: GATEWAY, [LABELS.revision]: revision, [LABELS.url]: httpsUrl },
     ...(tls ? { tls } : {}),
     url: httpsUrl,
@@ -155,4 +163,6 @@ export interface DeploymentPlan {
   meshFiles(registry: Registry): MeshFile[];
   /** The registry once every planned pod serves. */
   readonly registry: Registry;
+  /** With mTLS: the mesh's identities and how their SDS files render; made or renewed before any pod starts. */
+  readonly meshTls?: { readonly plan: MeshTlsPlan; readonly sds: SdsRenderer };
 }

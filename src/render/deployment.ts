@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { planGateway, planService, type DeploymentPlan, type PodImages } from '../mesh/plan.js';
 import type { StateRoots } from '../mesh/layout.js';
+import { planMeshTls } from '../mesh/identity.js';
 import { GATEWAY } from '../mesh/names.js';
 import { withPods } from '../mesh/registry.js';
 import type { Spec } from '../spec/model.js';
+import { SDS_RENDERER } from './mesh-tls.js';
 import { renderGateway, renderPod } from './pod.js';
-import { TEMPLATE_NAMES, compileTemplates, type TemplateName, type TemplateSources, type Templates } from './templates.js';
+import { PARTIAL_NAMES, TEMPLATE_NAMES, compileTemplates, type TemplateSources, type Templates } from './templates.js';
 import { renderMeshFiles } from './xds.js';
 
 /** What the engine resolves before planning: nothing else of the host shapes a deployment. */
@@ -16,10 +18,11 @@ export interface DeploymentInputs {
 }
 
 /** The templates each kind of pod is rendered from: a change to one replaces only those pods. */
-const SERVICE_TEMPLATES: readonly TemplateName[] = ['pod.yaml', 'nginx.conf', 'sidecar-envoy.yaml'];
-const GATEWAY_TEMPLATES: readonly TemplateName[] = ['gateway-pod.yaml', 'gateway-envoy.yaml'];
+const SERVICE_TEMPLATES: readonly SourceName[] = ['pod.yaml', 'nginx.conf', 'sidecar-envoy.yaml', ...PARTIAL_NAMES];
+const GATEWAY_TEMPLATES: readonly SourceName[] = ['gateway-pod.yaml', 'gateway-envoy.yaml', ...PARTIAL_NAMES];
+type SourceName = keyof TemplateSources;
 
-function digestOf(sources: TemplateSources, names: readonly TemplateName[]): string {
+function digestOf(sources: TemplateSources, names: readonly SourceName[]): string {
   const hash = createHash('sha256');
   for (const name of names) hash.update(name).update('\0').update(sources[name]).update('\0');
   return hash.digest('hex');
@@ -28,7 +31,7 @@ function digestOf(sources: TemplateSources, names: readonly TemplateName[]): str
 /** Compiling is the slow part of rendering: the same sources compile once per process. */
 const compiled = new Map<string, Templates>();
 function templatesOf(sources: TemplateSources): Templates {
-  const key = digestOf(sources, TEMPLATE_NAMES);
+  const key = digestOf(sources, [...TEMPLATE_NAMES, ...PARTIAL_NAMES]);
   let templates = compiled.get(key);
   if (!templates) compiled.set(key, (templates = compileTemplates(sources)));
   return templates;
@@ -52,5 +55,6 @@ export function planDeployment(spec: Spec, inputs: DeploymentInputs): Deployment
     meshWatchers,
     meshFiles: (registry) => (meshWatchers.size ? renderMeshFiles(spec, registry, roots) : []),
     registry: withPods({}, pods.map(({ plan }) => ({ service: plan.service.name, pod: plan.pod }))),
+    ...(spec.mtls ? { meshTls: { plan: planMeshTls(spec)!, sds: SDS_RENDERER } } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import { KubernetesRenderError, type KubernetesProblem } from '../errors.js';
-import { CONTAINER_TLS, CONTAINER_UID, CONTAINER_XDS_DIR } from '../mesh/layout.js';
+import { IN_POD, POD_PORTS, XDS_FILES } from '../mesh/contract.js';
 import {
   GATEWAY_TLS_SECRET,
   KUBE_LABELS,
@@ -14,10 +14,10 @@ import {
 import { GATEWAY } from '../mesh/names.js';
 import { planGateway, planPod, type PodImages } from '../mesh/plan.js';
 import type { Registry } from '../mesh/registry.js';
-import { RESERVED_PORTS, type Gateway, type Publish, type Service, type Spec } from '../spec/model.js';
+import type { Gateway, Publish, Service, Spec } from '../spec/model.js';
 import { renderGateway, renderPod } from './pod.js';
 import type { Templates, TemplateSources } from './templates.js';
-import { GATEWAY_PORTS, XDS_FILES, renderMeshFiles } from './xds.js';
+import { renderMeshFiles } from './xds.js';
 
 /**
  * The Kubernetes target: the same plan and the same Envoy, nginx and mesh files as on podman,
@@ -92,7 +92,7 @@ export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
 
 /** The first port from 9902 the pod does not use: Envoy's probe listener. */
 export function probePort(used: readonly number[]): number {
-  let port = RESERVED_PORTS.envoyAdmin + 1;
+  let port = POD_PORTS.envoyAdmin + 1;
   while (used.includes(port)) port++;
   return port;
 }
@@ -101,7 +101,7 @@ export function probePort(used: readonly number[]): number {
 const NO_ROOTS = { stateDir: '/nonexistent', runDir: '/nonexistent' } as const;
 
 const ENVOY_ARGS = (concurrency: number) => [
-  '/usr/local/bin/envoy', '-c', '/etc/podvoy/envoy.yaml', '--concurrency', String(concurrency),
+  IN_POD.envoyBinary, '-c', IN_POD.envoyConfig, '--concurrency', String(concurrency),
   '--disable-hot-restart', '--log-level', 'warn', '--file-flush-interval-msec', '1000',
 ];
 
@@ -112,14 +112,14 @@ const CONTAINER_SECURITY = {
   runAsNonRoot: true,
   capabilities: { drop: ['ALL'] },
 } as const;
-const AS_PODVOY_USER = { runAsUser: CONTAINER_UID, runAsGroup: CONTAINER_UID };
+const AS_PODVOY_USER = { runAsUser: IN_POD.uid, runAsGroup: IN_POD.uid };
 
 function podSecurity(fsGroup: boolean): object {
   return {
     runAsNonRoot: true,
     seccompProfile: { type: 'RuntimeDefault' },
     // The TLS Secret's files are group-readable (0440), for Envoy's group alone.
-    ...(fsGroup ? { fsGroup: CONTAINER_UID } : {}),
+    ...(fsGroup ? { fsGroup: IN_POD.uid } : {}),
   };
 }
 
@@ -276,11 +276,11 @@ function serviceObjects(
     resources: KUBE_RESOURCES.sidecar,
     securityContext: { ...CONTAINER_SECURITY, ...AS_PODVOY_USER },
     volumeMounts: [
-      { name: 'config', mountPath: '/etc/podvoy/envoy.yaml', subPath: 'envoy.yaml', readOnly: true },
-      { name: 'admin', mountPath: '/run/podvoy' },
+      { name: 'config', mountPath: IN_POD.envoyConfig, subPath: 'envoy.yaml', readOnly: true },
+      { name: 'admin', mountPath: IN_POD.runDir },
       // A directory, not a subPath: the kubelet swaps its `..data` link by rename, which Envoy's
       // watched_directory sees, so mesh changes reach a running Envoy.
-      ...(hasMesh ? [{ name: 'mesh', mountPath: CONTAINER_XDS_DIR, readOnly: true }] : []),
+      ...(hasMesh ? [{ name: 'mesh', mountPath: IN_POD.xdsDir, readOnly: true }] : []),
     ],
   };
   // The app is ready once it serves through its sidecar, as `play` waits for on podman.
@@ -291,13 +291,13 @@ function serviceObjects(
           name: 'nginx',
           image: siteImage!,
           imagePullPolicy: 'IfNotPresent',
-          command: ['/usr/sbin/nginx', '-e', 'stderr', '-c', '/etc/podvoy/nginx.conf'],
+          command: [IN_POD.nginxBinary, '-e', 'stderr', '-c', IN_POD.nginxConfig],
           readinessProbe: appReadiness,
           lifecycle: DRAIN,
           resources: KUBE_RESOURCES.nginx,
           securityContext: { ...CONTAINER_SECURITY, ...AS_PODVOY_USER },
           volumeMounts: [
-            { name: 'config', mountPath: '/etc/podvoy/nginx.conf', subPath: 'nginx.conf', readOnly: true },
+            { name: 'config', mountPath: IN_POD.nginxConfig, subPath: 'nginx.conf', readOnly: true },
             { name: 'tmp', mountPath: '/tmp' },
           ],
         }
@@ -363,7 +363,7 @@ function gatewayObjects(
 ): KubeObject[] {
   const gateway = spec.gateway!;
   const names = kubeObjectNames(GATEWAY);
-  const probe = probePort([GATEWAY_PORTS.http, GATEWAY_PORTS.https]);
+  const probe = probePort([POD_PORTS.gatewayHttp, POD_PORTS.gatewayHttps]);
   const plan = planGateway(spec, envoyImage, NO_ROOTS, templatesDigest(sources))!;
   const config = { 'envoy.yaml': renderGateway(templates, plan, { probePort: probe }).envoyYaml };
   const pinned = spec.kubernetes?.nodePorts;
@@ -377,18 +377,18 @@ function gatewayObjects(
     imagePullPolicy: 'IfNotPresent',
     command: ENVOY_ARGS(2),
     ports: [
-      { name: 'http', containerPort: GATEWAY_PORTS.http },
-      ...(gateway.https ? [{ name: 'https', containerPort: GATEWAY_PORTS.https }] : []),
+      { name: 'http', containerPort: POD_PORTS.gatewayHttp },
+      ...(gateway.https ? [{ name: 'https', containerPort: POD_PORTS.gatewayHttps }] : []),
       { name: 'probe', containerPort: probe },
     ],
     readinessProbe: { httpGet: { path: '/ready', port: 'probe' }, periodSeconds: 2, failureThreshold: 2 },
     resources: KUBE_RESOURCES.gateway,
     securityContext: { ...CONTAINER_SECURITY, ...AS_PODVOY_USER },
     volumeMounts: [
-      { name: 'config', mountPath: '/etc/podvoy/envoy.yaml', subPath: 'envoy.yaml', readOnly: true },
-      { name: 'mesh', mountPath: CONTAINER_XDS_DIR, readOnly: true },
-      { name: 'admin', mountPath: '/run/podvoy' },
-      ...(gateway.https ? [{ name: 'tls', mountPath: '/etc/podvoy/tls', readOnly: true }] : []),
+      { name: 'config', mountPath: IN_POD.envoyConfig, subPath: 'envoy.yaml', readOnly: true },
+      { name: 'mesh', mountPath: IN_POD.xdsDir, readOnly: true },
+      { name: 'admin', mountPath: IN_POD.runDir },
+      ...(gateway.https ? [{ name: 'tls', mountPath: IN_POD.tlsDir, readOnly: true }] : []),
     ],
   };
   const tlsFile = (path: string) => path.slice(path.lastIndexOf('/') + 1);
@@ -412,8 +412,8 @@ function gatewayObjects(
                   secretName: GATEWAY_TLS_SECRET,
                   defaultMode: 0o440,
                   items: [
-                    { key: 'tls.crt', path: tlsFile(CONTAINER_TLS.cert) },
-                    { key: 'tls.key', path: tlsFile(CONTAINER_TLS.key) },
+                    { key: 'tls.crt', path: tlsFile(IN_POD.tlsCert) },
+                    { key: 'tls.key', path: tlsFile(IN_POD.tlsKey) },
                   ],
                 },
               },

@@ -3,7 +3,10 @@ import Handlebars from 'handlebars';
 /** The templates under `templates/`, by the name of the file they render. */
 export const TEMPLATE_NAMES = ['pod.yaml', 'nginx.conf', 'sidecar-envoy.yaml', 'gateway-pod.yaml', 'gateway-envoy.yaml'] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
-export type TemplateSources = Readonly<Record<TemplateName, string>>;
+/** What the templates share, under `envoy/partials/`: the Envoy container and Envoy's admin listeners and cluster. */
+export const PARTIAL_NAMES = ['envoy-container.yaml', 'admin-listeners.yaml', 'admin-cluster.yaml'] as const;
+export type PartialName = (typeof PARTIAL_NAMES)[number];
+export type TemplateSources = Readonly<Record<TemplateName | PartialName, string>>;
 
 /**
  * A quoted scalar for YAML. Strict mode does not check helper arguments, so a missing value is
@@ -26,6 +29,11 @@ export type Templates = Readonly<Record<TemplateName, (context: object) => strin
 export function compileTemplates(sources: TemplateSources): Templates {
   const hbs = Handlebars.create();
   hbs.registerHelper('json', json);
+  // A partial is used as `{{> envoy-container}}`, by its file name without the extension; it
+  // is compiled as strictly as the templates, and indented as the line that includes it.
+  for (const name of PARTIAL_NAMES) {
+    hbs.registerPartial(name.replace(/\.yaml$/, ''), hbs.compile(sources[name], { strict: true, noEscape: true }));
+  }
   const compiled = {} as Record<TemplateName, (context: object) => string>;
   for (const name of TEMPLATE_NAMES) {
     compiled[name] = hbs.compile(sources[name], { strict: true, noEscape: true });

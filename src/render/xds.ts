@@ -2,9 +2,13 @@ import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { Gateway, Route, Service, Spec } from '../spec/model.js';
 import path from 'node:path';
-import { CONTAINER_TLS, CONTAINER_XDS_DIR, xdsDir, type StateRoots } from '../mesh/layout.js';
-import { GATEWAY, clusterName } from '../mesh/names.js';
+import { IN_POD, POD_PORTS, XDS_FILES, clusterName } from '../mesh/contract.js';
+import { xdsDir, type StateRoots } from '../mesh/layout.js';
+import { MESH_HEALTH_PATH } from '../mesh/identity.js';
+import { GATEWAY } from '../mesh/names.js';
 import type { MeshFile, Registry } from '../mesh/registry.js';
+import { SECURITY_HEADERS } from './edge-headers.js';
+import { upstreamTransportSocket } from './mesh-tls.js';
 
 /**
  * The mesh's xDS resources, rendered as the files Envoy's filesystem subscriptions watch.
@@ -13,12 +17,6 @@ import type { MeshFile, Registry } from '../mesh/registry.js';
  * the admin API then reports: equal versions mean Envoy runs exactly this file.
  */
 
-
-/** The gateway's Envoy listens on these ports inside its pod; the spec's host ports map onto them. */
-export const GATEWAY_PORTS = { http: 8080, https: 8443 } as const;
-
-/** File names inside an Envoy's xDS directory. */
-export const XDS_FILES = { clusters: 'cds.yaml', listeners: 'lds.yaml', routes: 'rds.yaml' } as const;
 
 const TYPES = {
   cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
@@ -47,9 +45,11 @@ function discoveryResponse(resources: readonly object[]): XdsFile {
 /**
  * A cluster reaching a service's sidecars over HTTP/2 by the pods' DNS names. Active health
  * checks and outlier detection keep failing pods out; with the panic threshold at 0 an
- * unhealthy pod gets no traffic even when it is the only one.
+ * unhealthy pod gets no traffic even when it is the only one. With mTLS (`spec.mtls`), every
+ * connection, health checks included, is TLS with the caller's certificate, and the health check
+ * asks the sidecar itself, which answers from its app's health before any authorization.
  */
-function serviceCluster(service: Service, pods: readonly string[]): object {
+function serviceCluster(spec: Spec, service: Service, pods: readonly string[]): object {
   const name = clusterName(service.name);
   return {
     '@type': TYPES.cluster,
@@ -76,10 +76,11 @@ function serviceCluster(service: Service, pods: readonly string[]): object {
         unhealthy_interval: '0.25s',
         unhealthy_threshold: 2,
         healthy_threshold: 1,
-        http_health_check: { path: service.health, codec_client_type: 'HTTP2' },
+        http_health_check: { path: spec.mtls ? MESH_HEALTH_PATH : service.health, codec_client_type: 'HTTP2' },
       },
     ],
     outlier_detection: { consecutive_5xx: 5, interval: '2s', base_ejection_time: '10s', max_ejection_percent: 100 },
+    ...(spec.mtls ? { transport_socket: upstreamTransportSocket(spec.name, service.name) } : {}),
     load_assignment: {
       cluster_name: name,
       endpoints: [
@@ -95,13 +96,13 @@ function serviceCluster(service: Service, pods: readonly string[]): object {
 
 /** The gateway's clusters: one per service, with the pods registered for it. */
 export function renderGatewayClusters(spec: Spec, registry: Registry): XdsFile {
-  return discoveryResponse(spec.services.map((s) => serviceCluster(s, registry[s.name] ?? [])));
+  return discoveryResponse(spec.services.map((s) => serviceCluster(spec, s, registry[s.name] ?? [])));
 }
 
 /** A sidecar's clusters: one per upstream it calls. */
 export function renderSidecarClusters(spec: Spec, service: Service, registry: Registry): XdsFile {
   const upstreams = service.upstreams.map((u) => spec.services.find((s) => s.name === u.service)!);
-  return discoveryResponse(upstreams.map((s) => serviceCluster(s, registry[s.name] ?? [])));
+  return discoveryResponse(upstreams.map((s) => serviceCluster(spec, s, registry[s.name] ?? [])));
 }
 
 function routeAction(route: Route): object {
@@ -141,18 +142,20 @@ export function renderGatewayRoutes(gateway: Gateway): XdsFile {
       .map((r) => ({ match: { prefix: r.prefix }, route: routeAction(r) })),
   }));
   const hsts = gateway.https && gateway.hsts;
+  // The edge adds the security headers to every answer, its own included, unless the service
+  // behind it already set them (its sidecar does, with the service's CSP).
+  const security = SECURITY_HEADERS.map((h) => ({ header: h, append_action: 'ADD_IF_ABSENT' }));
   return discoveryResponse([
     {
       '@type': TYPES.routes,
       name: 'gateway',
       virtual_hosts: virtualHosts,
-      ...(hsts
-        ? {
-            response_headers_to_add: [
-              { header: { key: 'strict-transport-security', value: 'max-age=31536000' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
-            ],
-          }
-        : {}),
+      response_headers_to_add: [
+        ...(hsts
+          ? [{ header: { key: 'strict-transport-security', value: 'max-age=31536000' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }]
+          : []),
+        ...security,
+      ],
     },
   ]);
 }
@@ -217,7 +220,7 @@ const RDS = {
     route_config_name: 'gateway',
     config_source: {
       resource_api_version: 'V3',
-      path_config_source: { path: `${CONTAINER_XDS_DIR}/${XDS_FILES.routes}`, watched_directory: { path: CONTAINER_XDS_DIR } },
+      path_config_source: { path: `${IN_POD.xdsDir}/${XDS_FILES.routes}`, watched_directory: { path: IN_POD.xdsDir } },
     },
   },
 };
@@ -235,7 +238,7 @@ export function renderGatewayListeners(gateway: Gateway): XdsFile {
     filter_chains: [filterChain],
   });
   if (!gateway.https) {
-    return discoveryResponse([listener('http', GATEWAY_PORTS.http, { filters: [httpConnectionManager('http', RDS)] })]);
+    return discoveryResponse([listener('http', POD_PORTS.gatewayHttp, { filters: [httpConnectionManager('http', RDS)] })]);
   }
   const redirect = {
     route_config: {
@@ -250,8 +253,8 @@ export function renderGatewayListeners(gateway: Gateway): XdsFile {
     },
   };
   return discoveryResponse([
-    listener('http', GATEWAY_PORTS.http, { filters: [httpConnectionManager('http', redirect)] }),
-    listener('https', GATEWAY_PORTS.https, {
+    listener('http', POD_PORTS.gatewayHttp, { filters: [httpConnectionManager('http', redirect)] }),
+    listener('https', POD_PORTS.gatewayHttps, {
       filters: [httpConnectionManager('https', RDS)],
       transport_socket: {
         name: 'envoy.transport_sockets.tls',
@@ -259,7 +262,7 @@ export function renderGatewayListeners(gateway: Gateway): XdsFile {
           '@type': TYPES.tls,
           common_tls_context: {
             alpn_protocols: ['h2', 'http/1.1'],
-            tls_certificates: [{ certificate_chain: { filename: CONTAINER_TLS.cert }, private_key: { filename: CONTAINER_TLS.key } }],
+            tls_certificates: [{ certificate_chain: { filename: IN_POD.tlsCert }, private_key: { filename: IN_POD.tlsKey } }],
           },
         },
       },

@@ -17,6 +17,8 @@ export interface Spec {
   readonly gateway?: Gateway;
   /** How the spec runs on a Kubernetes cluster; the podman target ignores it. */
   readonly kubernetes?: KubernetesOptions;
+  /** Mutual TLS between the mesh's Envoys: on by default in a mesh, absent with `mtls: false` or without a mesh. */
+  readonly mtls?: MeshTls;
 }
 
 /** Settings of the Kubernetes target only (`podvoy render --target kubernetes`, `podvoy kube`). */
@@ -31,6 +33,14 @@ export interface KubernetesOptions {
   readonly expose?: 'NodePort' | 'LoadBalancer';
   /** The gateway's node ports, when exposed by NodePort (default: its host ports, when in the node port range). */
   readonly nodePorts?: { readonly http?: number; readonly https?: number };
+}
+
+/** The mesh's identities: a CA, and a certificate per Envoy with a SPIFFE ID. */
+export interface MeshTls {
+  /** The user's own CA (absolute PEM paths); unset: podvoy makes one per deployment. */
+  readonly ca?: { readonly cert: string; readonly key: string };
+  /** How long a service certificate is valid; it is renewed past half of it. @default 86400000 (24 h) */
+  readonly lifetimeMs: number;
 }
 
 /** A gateway Envoy in front of the mesh: host ports, TLS and routes to services. */
@@ -85,6 +95,12 @@ export interface Service {
   readonly health: string;
   /** Identical pods of the service, each with its sidecar, behind the same cluster. @default 1 */
   readonly replicas: number;
+  /**
+   * Who may call the service through its sidecar (`gateway` or service names), checked on the
+   * caller's certificate. Unset: every member of the mesh.
+   * @example ["gateway", "blog"]
+   */
+  readonly allow?: readonly string[];
 }
 
 /** A directory served by nginx, mounted read-only. */
@@ -96,7 +112,60 @@ export interface StaticApp {
   readonly port: number;
   /** Path prefixes nginx forwards to an upstream's loopback port, in spec order. */
   readonly proxy: readonly { readonly prefix: string; readonly upstream: string }[];
+  /** How the site is served: index names, its 404 page, trailing slashes, caching, CSP. Unset: {@link DEFAULT_SITE}. */
+  readonly site?: Site;
 }
+
+/**
+ * How a static site is served, as a web host would (`services.<name>.site`).
+ * @example
+ * ```yaml
+ * site:
+ *   index: [index.html]
+ *   notFound: 404.html
+ *   trailingSlash: add
+ *   csp: "default-src 'self'"
+ *   cache:
+ *   - {prefix: /assets/, control: "public, max-age=31536000, immutable"}
+ * ```
+ */
+export interface Site {
+  /** File names tried, in order, for a path that names a folder. @default ["index.html"] */
+  readonly index: readonly string[];
+  /** A page of the site (a path from its root, e.g. `/404.html`) answered with status 404. */
+  readonly notFound?: string;
+  /**
+   * `add`: a folder without its trailing slash redirects to it (`/posts` -> `/posts/`).
+   * `remove`: a path with a trailing slash redirects to the path without it, which serves the
+   * folder's index. Redirects are relative, so they keep the visitor's scheme, host and port.
+   * @default "add"
+   */
+  readonly trailingSlash: 'add' | 'remove';
+  /** Cache-Control rules in order, the spec's first, then {@link DEFAULT_CACHE_RULES}; the first match wins. */
+  readonly cache: readonly CacheRule[];
+  /** Content-Security-Policy sent with every answer of the service; none by default. */
+  readonly csp?: string;
+}
+
+/** `Cache-Control: <control>` for the paths that start with `prefix` or end with `suffix`. */
+export type CacheRule =
+  | { readonly prefix: string; readonly control: string }
+  | { readonly suffix: string; readonly control: string };
+
+/** Pages are revalidated on every view (ETag / Last-Modified make that a 304). */
+export const REVALIDATE = 'no-cache';
+/** Assets (stylesheets, scripts, images, fonts) are kept a day without asking. */
+export const ASSET_CACHE = 'public, max-age=86400';
+const ASSET_SUFFIXES = ['.css', '.js', '.mjs', '.png', '.jpg', '.jpeg', '.gif', '.webp', '.avif', '.svg', '.ico', '.woff', '.woff2'];
+
+/** Blog-suited caching after the spec's own rules; anything they do not match is revalidated. */
+export const DEFAULT_CACHE_RULES: readonly CacheRule[] = [
+  { suffix: '.html', control: REVALIDATE },
+  ...ASSET_SUFFIXES.map((suffix) => ({ suffix, control: ASSET_CACHE })),
+];
+
+/** A static site with no `site` key: index.html, nginx's own 404, `add`, the default caching, no CSP. */
+export const DEFAULT_SITE: Site = { index: ['index.html'], trailingSlash: 'add', cache: DEFAULT_CACHE_RULES };
 
 /** Any HTTP app from an image. */
 export interface ImageApp {
@@ -133,4 +202,5 @@ export const DEFAULTS = {
   routeTimeoutMs: 15_000,
   routeRetries: 2,
   maxConnections: 10_000,
+  certificateLifetimeMs: 24 * 3_600_000,
 } as const;

@@ -140,9 +140,27 @@ export class Problems {
  * cut short when it is long.
  */
 export function shown(name: string): string {
-  const cut = name.length > 60 ? `${name.slice(0, 60)}…` : name;
-  return JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // Cut by code points, so that the cut never leaves half of a surrogate pair.
+  const points = [...name];
+  const cut = points.length > SHOWN_MAX ? `${points.slice(0, SHOWN_MAX).join('')}…` : name;
+  return JSON.stringify(cut).replace(TERMINAL_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/** {@link shown} without the quotes: for a value that stands in a sentence as it is (a path, an alias). */
+export function shownBare(text: string): string {
+  return shown(text).slice(1, -1);
+}
+
+/** Text of podvoy's own (or yaml's) with any control character escaped as in {@link shown}, but not cut. */
+export function escaped(text: string): string {
+  return text.replace(/[\u0000-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace(TERMINAL_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Values longer than this many characters are cut in messages. */
+const SHOWN_MAX = 60;
+// JSON escapes C0 controls; these are the others that move the cursor, start an escape sequence
+// (C1, e.g. U+009B CSI), break a line (U+2028, U+2029) or reorder what the terminal shows (bidi).
+const TERMINAL_CONTROLS = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /** A key as a part of a problem's path: plain when it is a plain word or URL path, else shown. */
 function pathPart(name: string): string {
@@ -156,7 +174,7 @@ export function describe(node: Node | null): string {
   if (isSeq(node)) return 'a list';
   if (!isScalar(node)) return 'an alias';
   const v = node.value;
-  if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
+  if (typeof v === 'string') return `the string ${shown(v)}`;
   if (typeof v === 'number' || typeof v === 'bigint') return `the number ${node.source ?? String(v)}`;
   if (typeof v === 'boolean') return `the boolean ${node.source ?? String(v)}`;
   return 'an empty value';

@@ -84,6 +84,21 @@ describe('the blog example', () => {
     expect(again.services[0]).toMatchObject({ pod: played.services[0]!.pod, outcome: 'unchanged' });
   });
 
+  it('keeps every access-log line of nginx, buffered, when its container stops', async () => {
+    const pod = played.services[0]!.pod;
+    const marker = `/log-${uniqueName('m')}.html`;
+    for (let i = 0; i < 25; i++) expect((await fetch(new URL(marker, url))).status).toBe(404);
+    // nginx writes its buffer when the worker stops (podman stop sends SIGTERM), not per request.
+    await podmanLines('stop', '--time', '10', `${pod}-nginx`);
+    try {
+      const lines = (await podmanLines('logs', `${pod}-nginx`)).filter((l) => l.includes(`GET ${marker} `));
+      expect(lines).toHaveLength(25);
+    } finally {
+      await podmanLines('start', `${pod}-nginx`);
+    }
+    await expect.poll(async () => (await fetch(url)).status, { timeout: 15_000, interval: 100 }).toBe(200);
+  });
+
   it('replaces the pod when the spec changes, and down removes everything', async () => {
     const newPort = await freePort();
     await ws.writeSpec(`name: ${name}\nservices:\n  web:\n    static: ./site\n    sidecar:\n      publish: ${newPort}\n`);

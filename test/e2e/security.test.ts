@@ -4,8 +4,8 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminGet } from '../../src/engine/http.js';
-import { statValue } from '../../src/engine/envoy-admin.js';
+import { adminGet } from '../../src/engine/envoy/http.js';
+import { statValue } from '../../src/engine/envoy/admin.js';
 import { podPaths } from '../../src/mesh/layout.js';
 import { play, type PlayResult } from '../../src/index.js';
 import { freePort, podmanJson, uniqueName, workspace, type Workspace } from '../support/e2e.js';
@@ -177,7 +177,9 @@ describe('security defaults', () => {
   it('keeps the TLS key out of every rendered file and log, readable by the container user alone', async () => {
     const stateDir = path.join(ws.roots.stateDir, name);
     const files = (await readdir(stateDir, { recursive: true, withFileTypes: true })).filter((f) => f.isFile());
-    const rendered = files.filter((f) => !path.join(f.parentPath, f.name).startsWith(path.join(stateDir, 'tls')));
+    // Keys live in tls/ and, for the mesh's mTLS, as key files of pki/; every other file is rendered.
+    const isKey = (file: string) => file.startsWith(path.join(stateDir, 'tls')) || (file.startsWith(path.join(stateDir, 'pki')) && /(^|[.-])key\.pem$/.test(path.basename(file)));
+    const rendered = files.filter((f) => !isKey(path.join(f.parentPath, f.name)));
     expect(rendered.length).toBeGreaterThan(5);
     for (const f of rendered) expect(await readFile(path.join(f.parentPath, f.name), 'utf8')).not.toContain('PRIVATE KEY');
     const key = await stat(path.join(stateDir, 'tls/key.pem'));

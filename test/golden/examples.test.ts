@@ -5,9 +5,9 @@ import { parse } from 'yaml';
 import { readTextFiles, PACKAGE_ROOT } from '../../src/engine/files.js';
 import type { RenderedPod } from '../../src/mesh/plan.js';
 import { planDeployment } from '../../src/render/deployment.js';
-import { TEMPLATE_NAMES } from '../../src/render/templates.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { fakeHost } from '../support/fake-host.js';
+import { readTemplateSources } from '../../src/pipeline.js';
 
 const examples = readdirSync(path.join(PACKAGE_ROOT, 'examples'));
 /** Fixed inputs, so the golden files do not depend on where the checkout is. */
@@ -17,7 +17,7 @@ const images = { nginx: 'localhost/podvoy/nginx:1.22.1', envoy: 'localhost/podvo
 describe.each(examples)('example %s', async (example) => {
   const file = path.join(PACKAGE_ROOT, 'examples', example, 'podvoy.yaml');
   const [text] = Object.values(await readTextFiles(path.dirname(file), ['podvoy.yaml']));
-  const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+  const sources = await readTemplateSources();
   const spec = parseSpec(text!, `examples/${example}/podvoy.yaml`, fakeHost(`/srv/podvoy/examples/${example}`));
   // The pipeline play and render use; one pod per service (the examples have one replica each).
   const renderAll = () => {

@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { readTextFiles, PACKAGE_ROOT } from '../../src/engine/files.js';
 import { renderKubernetes } from '../../src/render/kubernetes.js';
-import { TEMPLATE_NAMES, compileTemplates } from '../../src/render/templates.js';
+import { compileTemplates } from '../../src/render/templates.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { fakeHost } from '../support/fake-host.js';
+import { readTemplateSources } from '../../src/pipeline.js';
 
 const examples = readdirSync(path.join(PACKAGE_ROOT, 'examples'));
 const images = { nginx: 'localhost/podvoy/nginx:1.22.1', envoy: 'localhost/podvoy/envoy:1.40.0' };
@@ -14,7 +15,7 @@ const images = { nginx: 'localhost/podvoy/nginx:1.22.1', envoy: 'localhost/podvo
 describe.each(examples)('example %s on Kubernetes', async (example) => {
   const file = path.join(PACKAGE_ROOT, 'examples', example, 'podvoy.yaml');
   const [text] = Object.values(await readTextFiles(path.dirname(file), ['podvoy.yaml']));
-  const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+  const sources = await readTemplateSources();
   const spec = parseSpec(text!, `examples/${example}/podvoy.yaml`, fakeHost(`/srv/podvoy/examples/${example}`));
   // Fixed site images: the golden files do not depend on the sites' content.
   const sites = Object.fromEntries(spec.services.map((s) => [s.name, `localhost/podvoy/${spec.name}-${s.name}:0123456789ab`]));

@@ -17,4 +17,9 @@ export async function run(spec: string, opts: PlayFlags): Promise<void> {
   }
   for (const pod of result.removed) process.stdout.write(`removed ${pod}\n`);
   if (result.meshChanges.length) process.stdout.write(`mesh files changed: ${result.meshChanges.length}, applied without restarting any Envoy\n`);
+  if (result.mtls === 'off') process.stdout.write('mTLS: off (mtls: false in the spec): traffic between the mesh\'s Envoys is plain HTTP\n');
+  if (result.certificates) {
+    const renewed = result.certificates.renewed.length ? `; issued ${result.certificates.renewed.join(', ')}` : '';
+    process.stdout.write(`mTLS: on, every hop; CA ${result.certificates.ca.fingerprint.slice(0, 23)} (${result.certificates.ca.source})${renewed}\n`);
+  }
 }

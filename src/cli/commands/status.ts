@@ -12,7 +12,7 @@ export async function run(spec: string, opts: { json?: boolean }): Promise<void>
   }
   for (const envoy of result.envoys) {
     const state = envoy.ready ? 'ready' : `not ready (${envoy.podStatus})`;
-    process.stdout.write(`${envoy.service}  ${envoy.pod}  ${state}  requests ${envoy.requests}, 5xx ${envoy.errors}${envoy.url ? `  ${envoy.url}` : ''}\n`);
+    process.stdout.write(`${envoy.service}  ${envoy.pod}  ${state}  requests ${envoy.requests}, 5xx ${envoy.errors}${envoy.denied ? `, denied ${envoy.denied}` : ''}${envoy.url ? `  ${envoy.url}` : ''}\n`);
     for (const cluster of envoy.clusters) {
       process.stdout.write(`  -> ${cluster.name}: ${cluster.hosts.length ? '' : 'no endpoints'}\n`);
       for (const host of cluster.hosts) {

@@ -9,6 +9,9 @@ export async function run(spec: string, opts: { out: string }): Promise<void> {
       'To start these pods at boot:',
       `  cp ${units.dir}/*.service /etc/systemd/system/ && cp ${units.dir}/podvoy-*.conf /etc/tmpfiles.d/`,
       `  systemctl daemon-reload && systemctl enable ${units.podUnits.join(' ')}`,
+      ...(units.timer
+        ? [`  cp ${units.dir}/podvoy-certs-*.timer /etc/systemd/system/ && systemctl enable --now ${units.timer}   # renews the mesh certificates hourly`]
+        : []),
       'The units name pods by revision: run `podvoy systemd` again after a play that replaces pods.',
       '',
     ].join('\n'),

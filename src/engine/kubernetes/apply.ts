@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ImageMissingError, KubeApplyError, KubeRolloutError, KubeVersionError, PodvoyError } from '../../errors.js';
-import { httpGet } from '../http.js';
+import { httpGet } from '../envoy/http.js';
 import { ensureSelfSignedCertificate } from '../tls.js';
 import {
   MINIMUM_SERVER,

@@ -1,5 +1,5 @@
 import { EngineNotFoundError, KubeUnreachableError, KubeVersionError, PodvoyError } from '../../errors.js';
-import type { Check } from '../doctor.js';
+import type { Check } from '../podman/doctor.js';
 import { checkServer } from './apply.js';
 import { nodeImages, type NodeJson } from './cluster-state.js';
 import { KUBECTL_INSTALL_HINT, kubectl } from './kubectl.js';

@@ -3,10 +3,10 @@ import { lockFile, specStateDir, type StateRoots } from '../../mesh/layout.js';
 import { networkName } from '../../mesh/names.js';
 import type { DeploymentPlan } from '../../mesh/plan.js';
 import { removeDir } from '../files.js';
-import { withLock } from '../lock.js';
-import { podman, podmanSucceeds } from '../podman.js';
-import { networkExistsArgs, networkRmArgs } from '../podman-args.js';
-import { listPods } from '../pods.js';
+import { withLock } from './lock.js';
+import { podman, podmanSucceeds } from '../podman/podman.js';
+import { networkExistsArgs, networkRmArgs } from '../podman/args.js';
+import { listPods } from '../podman/pods.js';
 import { retirePods } from './retire.js';
 
 export interface DownResult {

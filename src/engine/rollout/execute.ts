@@ -2,17 +2,19 @@ import { chmod, chown } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { EngineCommandError, EnvoyConfigError } from '../../errors.js';
-import { CONTAINER_UID, podPaths, type PodPaths } from '../../mesh/layout.js';
-import { GATEWAY, clusterName } from '../../mesh/names.js';
+import { IN_POD, clusterName } from '../../mesh/contract.js';
+import { podPaths, type PodPaths } from '../../mesh/layout.js';
+import { GATEWAY } from '../../mesh/names.js';
 import type { DeploymentPlan, GatewayPlan, PodPlan } from '../../mesh/plan.js';
 import type { MeshFile, Registry } from '../../mesh/registry.js';
 import { ensureDir, writeFileAtomic } from '../files.js';
-import { restoreMeshFiles, snapshotMeshFiles, waitForFiles, waitForHealthyHosts, writeMeshFiles, type WatchingEnvoy } from '../mesh-sync.js';
-import { podman, podmanSucceeds } from '../podman.js';
-import { envoyValidateArgs, kubePlayArgs, networkCreateArgs, networkExistsArgs, podStartArgs, podStopArgs } from '../podman-args.js';
-import { removePods, type DeployedPod } from '../pods.js';
+import { restoreMeshFiles, snapshotMeshFiles, waitForFiles, waitForHealthyHosts, writeMeshFiles, type WatchingEnvoy } from '../envoy/mesh-sync.js';
+import { podman, podmanSucceeds } from '../podman/podman.js';
+import { envoyValidateArgs, kubePlayArgs, networkCreateArgs, networkExistsArgs, podStartArgs, podStopArgs } from '../podman/args.js';
+import { removePods, type DeployedPod } from '../podman/pods.js';
 import { assertPortFree } from '../ports.js';
-import { targetOfDeployed, targetOfGateway, targetOfPlan, waitUntilReady, type ReadinessOptions } from '../readiness.js';
+import { targetOfDeployed, targetOfGateway, targetOfPlan, waitUntilReady, type ReadinessOptions } from '../envoy/readiness.js';
+import { ensureMeshCertificates, listMeshCertificates, type CertificatesResult } from '../pki/index.js';
 import { prepareTls } from '../tls.js';
 import type { PodAction, PodStart, RolloutPlan } from './plan.js';
 import { STOP_SECONDS, registryOf, removePodFiles, retirePods, watchingEnvoys, type DeploymentPlace } from './retire.js';
@@ -32,6 +34,10 @@ export interface PlayResult {
   readonly removed: readonly string[];
   /** Mesh files this play changed (routes, weights, endpoints), each applied by every Envoy watching it. */
   readonly meshChanges: readonly string[];
+  /** With mTLS: the mesh's certificates after this play, and which it renewed. */
+  readonly certificates?: CertificatesResult;
+  /** In a mesh: whether its hops are mutual TLS (`on`) or plain HTTP (`off`, the spec says `mtls: false`). */
+  readonly mtls?: 'on' | 'off';
 }
 
 const OUTCOME: Record<PodAction, ServiceOutcome> = { create: 'created', replace: 'replaced', restart: 'started' };
@@ -77,7 +83,11 @@ export async function executeRollout(
     for (const p of start.publishes) await assertPortFree(p.hostIP, p.hostPort, p.where);
   }
   const tls = deployment.gateway?.plan.tls;
-  if (tls && plan.gateway) await prepareTls(tls, CONTAINER_UID);
+  if (tls && plan.gateway) await prepareTls(tls, IN_POD.uid);
+  // Every identity is made or renewed before a pod that needs it starts.
+  const certificates =
+    deployment.meshTls &&
+    (await ensureMeshCertificates(deployment.meshTls.plan, { roots: deployment.roots, sds: deployment.meshTls.sds, onProgress: progress, timeoutMs }));
   const snapshot = await snapshotMeshFiles(deployment.meshFiles(deployment.registry));
   // New Envoys need their mesh files to exist; changes to existing files wait until the new pods
   // are registered, so that no route points at a service before it has a pod.
@@ -179,7 +189,14 @@ export async function executeRollout(
   // In the spec's order, whichever pod served first.
   const order = [...deployment.pods, ...(deployment.gateway ? [deployment.gateway] : [])].map((p) => p.plan.pod);
   outcomes.sort((a, b) => order.indexOf(a.pod) - order.indexOf(b.pod));
-  return { spec: plan.spec, services: outcomes, removed: plan.removed.map((p) => p.name), meshChanges: [...meshChanges].sort() };
+  return {
+    spec: plan.spec,
+    services: outcomes,
+    removed: plan.removed.map((p) => p.name),
+    meshChanges: [...meshChanges].sort(),
+    // Listed again: the Envoys serving each certificate are the pods that run now.
+    ...(certificates ? { certificates: { ...(await listMeshCertificates(plan.spec, { roots: deployment.roots })), renewed: certificates.renewed } } : {}),
+  };
 }
 
 /** Runs `task` for each item, at most `limit` at a time; waits for all, then throws the first failure. */
@@ -210,7 +227,7 @@ async function writePodFiles(start: PodStart): Promise<void> {
   await writeFileAtomic(paths.envoyConf, files.envoyYaml);
   if (files.nginxConf !== undefined) await writeFileAtomic(paths.nginxConf, files.nginxConf);
   await writeFileAtomic(paths.podYaml, files.podYaml);
-  await podman(envoyValidateArgs(start.envoyImage, paths.envoyConf, start.xdsDir)).catch((error: unknown) => {
+  await podman(envoyValidateArgs(start.envoyImage, paths.envoyConf, start.xdsDir, start.meshTlsDir)).catch((error: unknown) => {
     throw error instanceof EngineCommandError ? new EnvoyConfigError(paths.envoyConf, error.stderr) : error;
   });
 }
@@ -229,7 +246,7 @@ async function ensureRunDir(paths: PodPaths): Promise<void> {
   await ensureDir(path.dirname(paths.runDir));
   await ensureDir(paths.runDir);
   await ensureDir(paths.adminDir);
-  await chown(paths.adminDir, CONTAINER_UID, CONTAINER_UID);
+  await chown(paths.adminDir, IN_POD.uid, IN_POD.uid);
   await ensureDir(paths.tmpDir);
   await chmod(paths.tmpDir, 0o1777);
 }

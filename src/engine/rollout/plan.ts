@@ -3,7 +3,7 @@ import { GATEWAY, networkName } from '../../mesh/names.js';
 import type { DeploymentPlan, PlannedGateway, PlannedPod, RenderedPod } from '../../mesh/plan.js';
 import type { MeshFile } from '../../mesh/registry.js';
 import type { Publish } from '../../spec/model.js';
-import type { DeployedPod } from '../pods.js';
+import type { DeployedPod } from '../podman/pods.js';
 
 /**
  * The rollout planner: from the deployment a spec asks for and the pods that run, what play
@@ -25,6 +25,8 @@ export interface PodStart {
   readonly envoyImage: string;
   /** The pod's mesh directory, which its Envoy (and so its validation) reads at start. */
   readonly xdsDir?: string;
+  /** With mTLS: the pod's identity directory, which its Envoy's SDS files are in. */
+  readonly meshTlsDir?: string;
   readonly url?: string;
   /** Host ports the pod publishes, with the spec key that asks for each. */
   readonly publishes: readonly (Publish & { readonly where: string })[];
@@ -70,7 +72,7 @@ export function planRollout(
   const unchanged: RolloutPlan['unchanged'][number][] = [];
   const starts: PodStart[] = [];
 
-  const startOf = (planned: PlannedPod | PlannedGateway, service: string, fields: Pick<PodStart, 'envoyImage' | 'publishes'> & { url?: string; xdsDir?: string }): PodStart | undefined => {
+  const startOf = (planned: PlannedPod | PlannedGateway, service: string, fields: Pick<PodStart, 'envoyImage' | 'publishes'> & { url?: string; xdsDir?: string; meshTlsDir?: string }): PodStart | undefined => {
     const { plan, rendered } = planned;
     const current = existing.find((pod) => pod.name === plan.pod);
     if (current?.status === 'Running') {
@@ -99,6 +101,7 @@ export function planRollout(
       publishes: service.sidecar.publish ? [{ ...service.sidecar.publish, where: `services.${service.name}.sidecar.publish` }] : [],
       ...(pod.plan.url ? { url: pod.plan.url } : {}),
       ...(pod.plan.xdsDir ? { xdsDir: pod.plan.xdsDir } : {}),
+      ...(pod.plan.meshTls ? { meshTlsDir: pod.plan.meshTls.dir } : {}),
     });
     if (start) starts.push(start);
   }
@@ -113,6 +116,7 @@ export function planRollout(
       ],
       url: gw.plan.url,
       xdsDir: gw.plan.xdsDir,
+      ...(gw.plan.meshTlsDir ? { meshTlsDir: gw.plan.meshTlsDir } : {}),
     });
 
   const meshChanges = deployment

@@ -1,8 +1,8 @@
 import { lockFile, type StateRoots } from '../../mesh/layout.js';
 import type { DeploymentPlan } from '../../mesh/plan.js';
-import { withLock } from '../lock.js';
-import { snapshotMeshFiles } from '../mesh-sync.js';
-import { listPods, type DeployedPod } from '../pods.js';
+import { withLock } from './lock.js';
+import { snapshotMeshFiles } from '../envoy/mesh-sync.js';
+import { listPods, type DeployedPod } from '../podman/pods.js';
 import { executeRollout, type ExecuteOptions, type PlayResult } from './execute.js';
 import { planRollout, type RolloutPlan } from './plan.js';
 

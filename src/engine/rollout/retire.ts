@@ -2,8 +2,8 @@ import { podPaths, type StateRoots } from '../../mesh/layout.js';
 import { GATEWAY } from '../../mesh/names.js';
 import { withPods, type MeshFile, type Registry } from '../../mesh/registry.js';
 import { removeDir } from '../files.js';
-import { drain, waitForFiles, writeMeshFiles, type WatchingEnvoy } from '../mesh-sync.js';
-import { removePods, type DeployedPod } from '../pods.js';
+import { drain, waitForFiles, writeMeshFiles, type WatchingEnvoy } from '../envoy/mesh-sync.js';
+import { removePods, type DeployedPod } from '../podman/pods.js';
 
 /** Seconds a stopping container gets between SIGTERM and SIGKILL; nginx and Envoy need less. */
 export const STOP_SECONDS = 5;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clusterName, containerName, gatewayPodName, networkName, podName, serviceContainers, serviceUrl } from '../../../src/mesh/names.js';
+import { clusterName, upstreamListenerName } from '../../../src/mesh/contract.js';
+import { containerName, gatewayPodName, networkName, podName, serviceContainers, serviceUrl } from '../../../src/mesh/names.js';
 
 describe('names', () => {
   it.each([
@@ -9,6 +10,7 @@ describe('names', () => {
     ['the gateway pod', gatewayPodName({ name: 'mesh' }, '00ff00ff'), 'mesh-gateway-00ff00ff'],
     ['containers as kube play names them', containerName('blog-web-1a2b3c4d', 'envoy'), 'blog-web-1a2b3c4d-envoy'],
     ['a cluster per service', clusterName('api'), 'service_api'],
+    ['a loopback listener per upstream', upstreamListenerName('api'), 'upstream_api'],
   ])('%s', (_what, actual, expected) => {
     expect(actual).toBe(expected);
   });

@@ -1,13 +1,12 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT, readTextFiles } from '../../../src/engine/files.js';
 import { KubernetesRenderError } from '../../../src/errors.js';
 import { probePort, renderKubernetes, type KubeObject } from '../../../src/render/kubernetes.js';
-import { TEMPLATE_NAMES, compileTemplates } from '../../../src/render/templates.js';
+import { compileTemplates } from '../../../src/render/templates.js';
 import { parseSpec } from '../../../src/spec/parse.js';
 import { fakeHost } from '../../support/fake-host.js';
+import { readTemplateSources } from '../../../src/pipeline.js';
 
-const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+const sources = await readTemplateSources();
 const templates = compileTemplates(sources);
 const images = { nginx: 'localhost/podvoy/nginx:1', envoy: 'localhost/podvoy/envoy:1' };
 

@@ -1,9 +1,11 @@
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { TEMPLATE_NAMES, compileTemplates, type TemplateName, type TemplateSources } from '../../../src/render/templates.js';
+import { PARTIAL_NAMES, TEMPLATE_NAMES, compileTemplates, type TemplateName, type TemplateSources } from '../../../src/render/templates.js';
 
-const sourcesOf = (source: (name: TemplateName) => string): TemplateSources =>
-  Object.fromEntries(TEMPLATE_NAMES.map((name) => [name, source(name)])) as Record<TemplateName, string>;
+const sourcesOf = (source: (name: TemplateName) => string): TemplateSources => ({
+  ...(Object.fromEntries(TEMPLATE_NAMES.map((name) => [name, source(name)])) as Record<TemplateName, string>),
+  ...(Object.fromEntries(PARTIAL_NAMES.map((name) => [name, ''])) as Record<(typeof PARTIAL_NAMES)[number], string>),
+});
 
 /** Compiles `source` as one template; the others are never rendered. */
 function compile(source: string, name: TemplateName = 'pod.yaml'): (context: object) => string {

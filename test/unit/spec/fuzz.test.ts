@@ -12,15 +12,16 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseDocument, stringify } from 'yaml';
 import { SpecError } from '../../../src/errors.js';
-import { PACKAGE_ROOT, readTextFiles } from '../../../src/engine/files.js';
+import { PACKAGE_ROOT } from '../../../src/engine/files.js';
 import type { PlannedPod, RenderedPod } from '../../../src/mesh/plan.js';
 import type { MeshFile } from '../../../src/mesh/registry.js';
 import { planDeployment } from '../../../src/render/deployment.js';
-import { TEMPLATE_NAMES, type TemplateSources } from '../../../src/render/templates.js';
+import type { TemplateSources } from '../../../src/render/templates.js';
 import type { Spec } from '../../../src/spec/model.js';
 import { parseSpec } from '../../../src/spec/parse.js';
 import { corpusCases, corpusSpecText } from '../../corpus/cases.js';
 import { fakeHost } from '../../support/fake-host.js';
+import { readTemplateSources } from '../../../src/pipeline.js';
 
 const SEED = Number(process.env.FUZZ_SEED || 0x9e3779b9) >>> 0;
 const FILE = 'fuzz.yaml';
@@ -566,7 +567,7 @@ describe('parseSpec under fuzzing', () => {
   const shapes: Shapes = { pod: new Set(), sidecar: new Set(), nginx: new Set(), gatewayPod: new Set(), gatewayEnvoy: new Set(), mesh: {} };
 
   beforeAll(async () => {
-    sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+    sources = await readTemplateSources();
     for (const text of BASELINES) {
       const spec = parseSpec(text, FILE, host);
       learnShapes(shapes, spec, renderSpec(sources, spec));

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentPlan } from '../../../../src/mesh/plan.js';
-import type { DeployedPod } from '../../../../src/engine/pods.js';
+import type { DeployedPod } from '../../../../src/engine/podman/pods.js';
 import { describeRollout } from '../../../../src/engine/rollout/describe.js';
 import { isNoop, planRollout } from '../../../../src/engine/rollout/plan.js';
 import { planDeployment } from '../../../../src/render/deployment.js';
-import { TEMPLATE_NAMES, type TemplateSources } from '../../../../src/render/templates.js';
+import { PARTIAL_NAMES, TEMPLATE_NAMES, type TemplateSources } from '../../../../src/render/templates.js';
 import { parseSpec } from '../../../../src/spec/parse.js';
 import { fakeHost } from '../../../support/fake-host.js';
 
 const roots = { stateDir: '/var/lib/podvoy', runDir: '/run/podvoy' };
 const images = { nginx: 'localhost/podvoy/nginx:1', envoy: 'localhost/podvoy/envoy:1' };
 /** Templates whose text is only their name: enough for plans, which hash them. */
-const templates = Object.fromEntries(TEMPLATE_NAMES.map((n) => [n, `${n}\n`])) as TemplateSources;
+const templates = Object.fromEntries([...TEMPLATE_NAMES, ...PARTIAL_NAMES].map((n) => [n, `${n}\n`])) as TemplateSources;
 
 const MESH = `name: m
 gateway:

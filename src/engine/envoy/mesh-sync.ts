@@ -1,0 +1,118 @@
+import { readFile, rm } from 'node:fs/promises';
+import { MeshFileRejectedError, MeshTimeoutError, PodvoyError } from '../../errors.js';
+import { ENVOY_STATS } from '../../mesh/contract.js';
+import type { MeshFile } from '../../mesh/registry.js';
+import { clusterStatuses, statValue, sumStats, xdsVersions } from './admin.js';
+import { ensureDir, writeFileAtomic } from '../files.js';
+import { tailPodLogs } from '../podman/pods.js';
+import path from 'node:path';
+
+/** An Envoy that watches mesh files: the gateway or a service's sidecar, reached by its admin socket. */
+export interface WatchingEnvoy {
+  /** `gateway` or the service's name, as in MeshFile.envoy. */
+  readonly envoy: string;
+  readonly pod: string;
+  readonly socket: string;
+}
+
+
+/** Writes the files whose content changed (each atomically) and returns those. */
+export async function writeMeshFiles(files: readonly MeshFile[]): Promise<MeshFile[]> {
+  const changed: MeshFile[] = [];
+  for (const file of files) {
+    const current = await readFile(file.path, 'utf8').catch(() => undefined);
+    if (current === file.text) continue;
+    // Envoy reads these as its unprivileged user; they hold no secrets.
+    await ensureDir(path.dirname(file.path), 0o755);
+    await writeFileAtomic(file.path, file.text);
+    changed.push(file);
+  }
+  return changed;
+}
+
+async function poll(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    // An admin API that does not answer yet is worth another try; a podvoy error is final.
+    if (await check().catch((error: unknown) => {
+      if (error instanceof PodvoyError) throw error;
+      return false;
+    })) return;
+    if (Date.now() - started > timeoutMs) throw new MeshTimeoutError(what, Date.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+
+/** The counters a filesystem subscription bumps when Envoy refuses a file, by kind. */
+const REJECTED: Record<MeshFile['kind'], RegExp> = {
+  clusters: /^cluster_manager\.cds\.update_rejected$/,
+  listeners: /^listener_manager\.lds\.update_rejected$/,
+  routes: /\.rds\.[^.]+\.update_rejected$/,
+};
+
+/**
+ * Waits until every Envoy watching a file reports that file's version through its admin API.
+ * A file Envoy refuses fails at once, with what Envoy said, instead of at the time limit.
+ */
+export async function waitForFiles(
+  files: readonly MeshFile[],
+  envoys: readonly WatchingEnvoy[],
+  timeoutMs: number,
+): Promise<void> {
+  for (const file of files) {
+    for (const envoy of envoys.filter((e) => e.envoy === file.envoy)) {
+      const rejectedBefore = await sumStats(envoy.socket, REJECTED[file.kind]).catch(() => 0);
+      await poll(`${envoy.pod} to load ${file.path} (version ${file.version})`, timeoutMs, async () => {
+        if ((await xdsVersions(envoy.socket))[file.kind] === file.version) return true;
+        if ((await sumStats(envoy.socket, REJECTED[file.kind]).catch(() => 0)) > rejectedBefore) {
+          const said = (await tailPodLogs(envoy.pod, 50)).split('\n').filter((l) => l.includes('update failure')).at(-1) ?? 'see `podvoy logs`';
+          throw new MeshFileRejectedError(file.path, envoy.pod, said.replace(/^.*update failure: /, ''));
+        }
+        return false;
+      });
+    }
+  }
+}
+
+/** Waits until an Envoy sees each pod as a healthy host of the named cluster. */
+export async function waitForHealthyHosts(
+  envoy: WatchingEnvoy,
+  hosts: readonly { cluster: string; pod: string }[],
+  timeoutMs: number,
+): Promise<void> {
+  if (!hosts.length) return;
+  await poll(`${envoy.pod} to see ${hosts.map((h) => h.pod).join(', ')} healthy`, timeoutMs, async () => {
+    const clusters = await clusterStatuses(envoy.socket);
+    return hosts.every(({ cluster, pod }) =>
+      clusters.find((c) => c.name === cluster)?.hosts.some((h) => h.hostname === pod && h.healthy),
+    );
+  });
+}
+
+/**
+ * Waits until a deregistered pod's sidecar has no request in flight, so stopping it cuts none
+ * off. Bounded: a client holding a request longer than the limit is cut off after it.
+ */
+export async function drain(envoy: WatchingEnvoy, timeoutMs: number): Promise<void> {
+  await poll(`${envoy.pod} to finish its requests`, timeoutMs, async () => {
+    return (await statValue(envoy.socket, ENVOY_STATS.inboundActive)) === 0;
+  }).catch((error: unknown) => {
+    if (!(error instanceof MeshTimeoutError)) throw error;
+  });
+}
+
+/** The current content of mesh files (undefined where missing), to put back on rollback. */
+export type MeshSnapshot = ReadonlyMap<string, string | undefined>;
+
+export async function snapshotMeshFiles(files: readonly MeshFile[]): Promise<MeshSnapshot> {
+  const entries = await Promise.all(files.map(async (f) => [f.path, await readFile(f.path, 'utf8').catch(() => undefined)] as const));
+  return new Map(entries);
+}
+
+export async function restoreMeshFiles(snapshot: MeshSnapshot): Promise<void> {
+  for (const [file, text] of snapshot) {
+    if (text === undefined) await rm(file, { force: true });
+    else await writeFileAtomic(file, text);
+  }
+}

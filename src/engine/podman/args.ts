@@ -1,0 +1,88 @@
+import { IN_POD } from '../../mesh/contract.js';
+import { LABELS } from '../../mesh/names.js';
+
+/** Pure builders of podman argument lists (after the global flags); tests pin them exactly. */
+
+export function kubePlayArgs(podYaml: string, network: string): string[] {
+  return ['kube', 'play', '--network', network, podYaml];
+}
+
+export function podRmArgs(pods: readonly string[], stopSeconds: number): string[] {
+  return ['pod', 'rm', '--force', '--ignore', '--time', String(stopSeconds), ...pods];
+}
+
+export function podStopArgs(pods: readonly string[], stopSeconds: number): string[] {
+  return ['pod', 'stop', '--ignore', '--time', String(stopSeconds), ...pods];
+}
+
+export function podStartArgs(pods: readonly string[]): string[] {
+  return ['pod', 'start', ...pods];
+}
+
+/** All podvoy pods, or those of one spec, as JSON. */
+export function podPsArgs(specName?: string): string[] {
+  const filter = specName === undefined ? `label=${LABELS.spec}` : `label=${LABELS.spec}=${specName}`;
+  return ['pod', 'ps', '--filter', filter, '--format', 'json'];
+}
+
+export function podLogsArgs(pod: string, options: { container?: string; follow?: boolean; tail?: number }): string[] {
+  const args = ['pod', 'logs', '--names'];
+  if (options.container) args.push('--container', options.container);
+  if (options.follow) args.push('--follow');
+  if (options.tail !== undefined) args.push('--tail', String(options.tail));
+  return [...args, pod];
+}
+
+export function containerInspectArgs(containers: readonly string[]): string[] {
+  return ['container', 'inspect', '--format', 'json', ...containers];
+}
+
+export function networkExistsArgs(network: string): string[] {
+  return ['network', 'exists', network];
+}
+
+export function networkCreateArgs(network: string, specName: string): string[] {
+  return ['network', 'create', '--label', `${LABELS.spec}=${specName}`, network];
+}
+
+export function networkRmArgs(network: string): string[] {
+  return ['network', 'rm', '--force', network];
+}
+
+export function imageExistsArgs(image: string): string[] {
+  return ['image', 'exists', image];
+}
+
+export function imagePullArgs(image: string): string[] {
+  return ['pull', '--quiet', image];
+}
+
+/** Newest first, so the first local build of an image name is the one to use; several references are or-ed. */
+export function imageListArgs(references: readonly string[]): string[] {
+  return ['images', ...references.flatMap((r) => ['--filter', `reference=${r}`]), '--sort', 'created', '--format', '{{.Repository}}:{{.Tag}}'];
+}
+
+export function imageBuildArgs(tags: readonly string[], containerfile: string, context: string): string[] {
+  return ['build', '--quiet', ...tags.flatMap((t) => ['--tag', t]), '--file', containerfile, context];
+}
+
+/**
+ * Runs Envoy from the very image the pod will use, to check a config before anything starts.
+ * A bootstrap that reads a mesh directory, or SDS files of an identity directory, needs it
+ * mounted: Envoy checks that its files exist.
+ */
+export function envoyValidateArgs(image: string, configFile: string, xdsDir?: string, meshTlsDir?: string): string[] {
+  return [
+    'run', '--rm', '--network', 'none',
+    '--volume', `${configFile}:${IN_POD.envoyConfig}:ro`,
+    ...(xdsDir ? ['--volume', `${xdsDir}:${IN_POD.xdsDir}:ro`] : []),
+    ...(meshTlsDir ? ['--volume', `${meshTlsDir}:${IN_POD.meshTlsDir}:ro`] : []),
+    '--entrypoint', IN_POD.envoyBinary,
+    image, '--mode', 'validate', '-c', IN_POD.envoyConfig, '--log-level', 'error',
+  ];
+}
+
+/** podman's own unit generator, writing `pod-<pod>.service` and one unit per container into the working directory. */
+export function generateSystemdArgs(pod: string): string[] {
+  return ['generate', 'systemd', '--files', '--name', '--restart-policy', 'always', pod];
+}

@@ -1,0 +1,49 @@
+import { open, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { LockTimeoutError } from '../../errors.js';
+import { ensureDir } from '../files.js';
+
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Runs `fn` while holding an exclusive lock file (created with O_EXCL, holding our pid), so
+ * that two podvoy commands never change one spec's pods or mesh files at once. A lock left by
+ * a process that no longer runs (podvoy killed mid-play) is taken over.
+ */
+export async function withLock<T>(file: string, fn: () => Promise<T>, timeoutMs = 300_000): Promise<T> {
+  await ensureDir(path.dirname(file));
+  const started = Date.now();
+  let holder = '';
+  for (;;) {
+    try {
+      const handle = await open(file, 'wx', 0o600);
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      holder = (await readFile(file, 'utf8').catch(() => '')).trim();
+      const pid = Number(holder);
+      // An empty file is a lock being written this instant; only a dead pid is stale.
+      if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) {
+        await rm(file, { force: true });
+        continue;
+      }
+      if (Date.now() - started > timeoutMs) throw new LockTimeoutError(file, holder || '?', Date.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(file, { force: true });
+  }
+}

@@ -1,0 +1,74 @@
+import { RESERVED_PORTS } from '../spec/model.js';
+
+/**
+ * The container contract: every path, port and name that podvoy's templates, podman arguments,
+ * Kubernetes manifests, image builds and Envoy readers must agree on inside a pod. Nothing else
+ * spells them, so none of them can drift between the places that use it.
+ */
+
+/** Paths inside a pod's containers. */
+export const IN_POD = {
+  /** The user nginx and Envoy run as (as in the official images). */
+  uid: 101,
+  nginxBinary: '/usr/sbin/nginx',
+  envoyBinary: '/usr/local/bin/envoy',
+  nginxConfig: '/etc/podvoy/nginx.conf',
+  envoyConfig: '/etc/podvoy/envoy.yaml',
+  /** A pod's mesh directory (xDS files), mounted read-only and watched by its Envoy. */
+  xdsDir: '/etc/podvoy/xds',
+  /** An Envoy's identity (mTLS): its SDS files, certificate, key and trust bundle, watched. */
+  meshTlsDir: '/etc/podvoy/mesh-tls',
+  /** The gateway's certificate and key for HTTPS. */
+  tlsDir: '/etc/podvoy/tls',
+  tlsCert: '/etc/podvoy/tls/cert.pem',
+  tlsKey: '/etc/podvoy/tls/key.pem',
+  /** Mounted from the pod's run directory; Envoy makes its admin socket here. */
+  runDir: '/run/podvoy',
+  adminSocket: '/run/podvoy/admin.sock',
+  /** Where nginx serves the site from (a mount on podman, the image's own files on a cluster). */
+  siteRoot: '/srv/site',
+} as const;
+
+/** The admin socket's file name, the same in the container's run directory and on the host. */
+export const ADMIN_SOCKET_FILE = 'admin.sock';
+
+/** Ports inside a pod that podvoy itself uses. */
+export const POD_PORTS = {
+  /** Envoy's admin interface, on 127.0.0.1 only. */
+  envoyAdmin: RESERVED_PORTS.envoyAdmin,
+  /** The gateway's listeners; the spec's host ports map onto them. */
+  gatewayHttp: 8080,
+  gatewayHttps: 8443,
+} as const;
+
+/** File names inside an Envoy's xDS directory. */
+export const XDS_FILES = { clusters: 'cds.yaml', listeners: 'lds.yaml', routes: 'rds.yaml' } as const;
+
+/**
+ * Envoy worker threads. A sidecar shares its machine with its app, other pods and the gateway:
+ * one worker served 24 % more requests per second than two on 2 cores, with less memory
+ * (bench/results). The gateway, which carries every request, keeps two.
+ */
+export const ENVOY_CONCURRENCY = { sidecar: 1, gateway: 2 } as const;
+
+/** The stat prefixes of podvoy's listeners, and the stats podvoy reads through the admin API. */
+export const ENVOY_STATS = {
+  /** The sidecar's inbound listener, the way into a service. */
+  inboundPrefix: 'inbound',
+  /** The gateway's public listeners. */
+  gatewayPrefixes: ['http', 'https'],
+  /** Requests a sidecar is serving now: drained to 0 before its pod stops. */
+  inboundActive: 'http.inbound.downstream_rq_active',
+  /** Requests a sidecar's RBAC filter refused (a caller not in `allow`). */
+  inboundDenied: 'http.inbound.rbac.denied',
+} as const;
+
+/** The Envoy cluster that reaches a service's sidecars, the same in the gateway and in every sidecar. */
+export function clusterName(service: string): string {
+  return `service_${service}`;
+}
+
+/** A sidecar's loopback listener through which its app calls an upstream service. */
+export function upstreamListenerName(service: string): string {
+  return `upstream_${service}`;
+}

@@ -1,0 +1,130 @@
+/** The spec as a YAML document: parsed with positions, and refused when it is not plain YAML data. */
+import { Composer, Document, isCollection, isScalar, LineCounter, Parser, visit, YAMLParseError, type CST, type Node } from 'yaml';
+import { escaped, Problems, shownBare } from './positions.js';
+
+const ALIASES_MAX = 100;
+/** A spec is at most 6 levels deep; a deeper document is not a spec, and would overflow yaml's stack. */
+export const NESTING_MAX = 32;
+const CORE = 'tag:yaml.org,2002:';
+/** Tags that only say what plain YAML already reads: the value stays what it looks like. */
+const PLAIN_TAGS = new Set(['str', 'int', 'bool', 'null', 'map', 'seq'].map((t) => CORE + t));
+/** What the tags YAML does resolve would turn a value into, named for the message. */
+const TAG_MEANING: Readonly<Record<string, string>> = {
+  binary: 'binary data',
+  timestamp: 'a date',
+  set: 'a set',
+  omap: 'an ordered map',
+  pairs: 'a list of pairs',
+  float: 'a floating-point number',
+};
+
+/** The parsed document and the problem list its sections report into; throws on YAML problems. */
+export function readDocument(text: string, file: string): { doc: Document; problems: Problems } {
+  const lines = new LineCounter();
+  // As yaml's parseDocument, in two steps: the tokens are checked for depth before the composer,
+  // which recurses, sees them.
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  const deep = tooDeep(tokens);
+  if (deep !== undefined) {
+    const problems = new Problems(file, lines, new Document());
+    problems.atOffset(deep, '', `The YAML is nested more than ${NESTING_MAX} levels deep here; a spec needs at most 6. Flatten it.`);
+    problems.throwIfAny();
+  }
+  const docs = [...new Composer({ uniqueKeys: false, intAsBigInt: true }).compose(tokens, true, text.length)];
+  const doc = docs[0]!;
+  if (docs.length > 1) doc.errors.push(new YAMLParseError(docs[1]!.range.slice(0, 2) as [number, number], 'MULTIPLE_DOCS', 'Source contains multiple documents'));
+  const problems = new Problems(file, lines, doc);
+
+  // An unquoted `*` or `*.example.com` (a route host) is read as an alias; say so instead of
+  // reporting a syntax error or an anchor to define.
+  const quoteInstead = new Set<number>();
+  // Each alias is resolved by a walk of the document: many of them would take quadratic time.
+  let aliases = 0;
+  visit(doc, { Alias: () => void aliases++ });
+  if (aliases > ALIASES_MAX) {
+    problems.atOffset(0, '', `The spec has ${aliases} YAML aliases; podvoy reads at most ${ALIASES_MAX}. Write the values out instead.`);
+    problems.throwIfAny();
+  }
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc)) return;
+      if (alias.source === '' || alias.source.startsWith('.')) {
+        quoteInstead.add(alias.range?.[0] ?? 0);
+        problems.add(alias, '', `YAML reads *${shownBare(alias.source)} as an alias. If you meant the text, quote it: "*${shownBare(alias.source)}".`);
+      } else {
+        problems.add(alias, '', `YAML alias *${shownBare(alias.source)} has no anchor before it. Define &${shownBare(alias.source)} first.`);
+      }
+    },
+  });
+  for (const error of doc.errors) {
+    if (error.code === 'BAD_ALIAS' && quoteInstead.has(error.pos[0])) continue;
+    const message =
+      error.code === 'MULTIPLE_DOCS'
+        ? 'The spec must be a single YAML document. Remove the extra --- line.'
+        : `YAML syntax error: ${escaped(error.message.split('\n')[0]?.replace(/[.:]\s*$/, '') ?? '')}. Fix the YAML at this position.`;
+    problems.atOffset(error.pos[0], '', message);
+  }
+  problems.throwIfAny();
+  if (doc.directives?.yaml.explicit && doc.directives.yaml.version !== '1.2') {
+    problems.atOffset(0, '', `The spec declares %YAML ${doc.directives.yaml.version}, which reads some words and dates as other values; podvoy reads YAML 1.2. Remove the %YAML line.`);
+  }
+  visit(doc, {
+    Node(_, node) {
+      const problem = notPlain(node);
+      if (problem) problems.atOffset(tagOffset(text, (node as Node).range?.[0] ?? 0), '', problem);
+    },
+  });
+  problems.throwIfAny();
+  return { doc, problems };
+}
+
+/** Why a node is not plain YAML data (a tag that changes or hides what it is), if it is not. */
+function notPlain(node: unknown): string | undefined {
+  if (!isScalar(node) && !isCollection(node)) return undefined;
+  const { tag } = node;
+  if (tag === undefined || PLAIN_TAGS.has(tag)) return undefined;
+  const core = tag.startsWith(CORE) ? tag.slice(CORE.length) : undefined;
+  const named = core === undefined ? shownTag(tag) : `!!${shownTag(core)}`;
+  const meaning = core === undefined ? undefined : TAG_MEANING[core];
+  return `The YAML tag ${named}${meaning ? ` (${meaning})` : ''} is not supported: podvoy reads plain strings, numbers, true/false, lists and maps, and never resolves, runs or expands a tag. Remove the tag and write the value itself.`;
+}
+
+/** Where the tag of a node that starts at `start` begins: the last `!` before it, back to its first character. */
+function tagOffset(text: string, start: number): number {
+  let at = text.lastIndexOf('!', start);
+  if (at === -1) return start;
+  while (at > 0 && !/[\s,[\]{}]/.test(text[at - 1] ?? ' ')) at--;
+  return at;
+}
+
+/** A tag as it can stand in a message: short, and only printable ASCII. */
+function shownTag(tag: string): string {
+  const printable = tag.replace(/[^\x21-\x7e]/g, '?');
+  return printable.length > 40 ? `${printable.slice(0, 40)}…` : printable;
+}
+
+type CstNode = CST.Token | undefined;
+
+/**
+ * Offset of the first collection (in source order) nested deeper than {@link NESTING_MAX}, found
+ * by walking yaml's CST without recursion: yaml's own composer recurses and overflows the stack.
+ */
+function tooDeep(tokens: Iterable<CST.Token>): number | undefined {
+  const stack: [CstNode, number][] = [];
+  for (const token of tokens) {
+    if (token.type === 'document') stack.push([token.value, 0]);
+  }
+  let first: number | undefined;
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (!node || !('items' in node) || !['block-map', 'block-seq', 'flow-collection'].includes(node.type)) continue;
+    if (depth >= NESTING_MAX) {
+      first = Math.min(first ?? node.offset, node.offset);
+      continue;
+    }
+    for (const item of node.items as { key?: CstNode; value?: CstNode }[]) {
+      stack.push([item.key ?? undefined, depth + 1], [item.value ?? undefined, depth + 1]);
+    }
+  }
+  return first;
+}

@@ -1,0 +1,79 @@
+import { X509Certificate, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { CertificateError } from '../../../src/errors.js';
+import { createCa, issueLeaf, leafValidity, loadCa } from '../../../src/engine/pki/x509.js';
+import { renderSdsCertificate, renderSdsTrust, upstreamTransportSocket } from '../../../src/render/mesh-tls.js';
+import { sdsFileNames } from '../../../src/engine/pki/store.js';
+
+describe('mesh certificates', () => {
+  it('makes an ECDSA P-256 CA and leaves that carry only their SPIFFE ID, for clients and servers', async () => {
+    const caPair = await createCa('podvoy mesh shop', new Date('2026-01-01T00:00:00Z'));
+    const ca = new X509Certificate(caPair.cert);
+    expect(ca.ca).toBe(true);
+    expect(ca.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    const now = new Date();
+    const leaf = await issueLeaf(await loadCa(caPair, 'ca.pem'), { spiffeId: 'spiffe://shop.podvoy/svc/api', ...leafValidity(now, 3_600_000) });
+    const cert = new X509Certificate(leaf.cert);
+    expect(cert.subjectAltName).toBe('URI:spiffe://shop.podvoy/svc/api');
+    expect(cert.ca).toBe(false);
+    expect(cert.checkIssued(ca) && cert.verify(ca.publicKey)).toBe(true);
+    expect(cert.serialNumber.toLowerCase()).toBe(leaf.serial);
+    expect(Date.parse(cert.validTo)).toBe(Math.floor((now.getTime() + 3_600_000) / 1000) * 1000);
+    // openssl agrees: the chain verifies for TLS clients and servers alike.
+    const text = execFileSync('openssl', ['x509', '-noout', '-ext', 'extendedKeyUsage,keyUsage,basicConstraints'], { input: leaf.cert }).toString();
+    expect(text).toMatch(/TLS Web Server Authentication, TLS Web Client Authentication/);
+    expect(text).toMatch(/CA:FALSE/);
+  });
+
+  it.each<[string, () => Promise<{ cert: string; key: string }>, RegExp]>([
+    ['a key of another CA', async () => ({ cert: (await createCa('a')).cert, key: (await createCa('b')).key }), /the key does not belong to the CA certificate/],
+    [
+      'a certificate that is not a CA',
+      async () => {
+        const ca = await createCa('a');
+        return issueLeaf(await loadCa(ca, 'x'), { spiffeId: 'spiffe://x.podvoy/svc/y', ...leafValidity(new Date(), 3_600_000) });
+      },
+      /the certificate is not a CA/,
+    ],
+    ['no PEM at all', async () => ({ cert: 'hello', key: 'world' }), /cannot be read/],
+  ])('refuses a user CA with %s', async (_, pair, message) => {
+    await expect(loadCa(await pair(), 'ca.pem')).rejects.toThrow(CertificateError);
+    await expect(loadCa(await pair(), 'ca.pem')).rejects.toThrow(message);
+  });
+
+  it('signs with an RSA CA of the user', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'podvoy-pki-'));
+    try {
+      const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      writeFileSync(path.join(dir, 'key.pem'), key);
+      const args = ['req', '-x509', '-key', path.join(dir, 'key.pem'), '-subj', '/CN=own', '-days', '1', '-addext', 'basicConstraints=critical,CA:TRUE'];
+      const cert = execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+      const leaf = await issueLeaf(await loadCa({ cert, key }, 'ca.pem'), { spiffeId: 'spiffe://x.podvoy/svc/y', ...leafValidity(new Date(), 3_600_000) });
+      expect(new X509Certificate(leaf.cert).verify(new X509Certificate(cert).publicKey)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('renders SDS files that name files only, versioned by their content', () => {
+    const a = renderSdsCertificate({ cert: '1.cert.pem', key: '1.key.pem' });
+    expect(a.text).toContain('filename: /etc/podvoy/mesh-tls/1.key.pem');
+    expect(a.text).not.toMatch(/BEGIN|inline/);
+    expect(renderSdsCertificate({ cert: '2.cert.pem', key: '2.key.pem' }).version).not.toBe(a.version);
+    expect(renderSdsTrust('trust-x.pem').text).toContain('trusted_ca:\n        filename: /etc/podvoy/mesh-tls/trust-x.pem');
+  });
+
+  it('reads back which files an SDS file names, so that the others can go', () => {
+    expect(sdsFileNames(renderSdsCertificate({ cert: 'ab.cert.pem', key: 'ab.key.pem' }).text)).toEqual({ cert: 'ab.cert.pem', key: 'ab.key.pem' });
+    expect(sdsFileNames(renderSdsTrust('trust-1.pem').text)).toEqual({ trust: 'trust-1.pem' });
+    expect(sdsFileNames('')).toEqual({});
+  });
+
+  it("checks the callee's SPIFFE ID on every upstream connection", () => {
+    expect(JSON.stringify(upstreamTransportSocket('shop', 'api'))).toContain('"match_typed_subject_alt_names":[{"san_type":"URI","matcher":{"exact":"spiffe://shop.podvoy/svc/api"}}]');
+  });
+});

@@ -1,0 +1,55 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withLock } from '../../../../src/engine/rollout/lock.js';
+import { LockTimeoutError } from '../../../../src/errors.js';
+
+describe('withLock', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'podvoy-lock-'));
+    file = path.join(dir, 'spec.lock');
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it('runs one holder at a time, in turn', async () => {
+    const events: string[] = [];
+    const hold = (name: string) =>
+      withLock(file, async () => {
+        events.push(`${name} in`);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        events.push(`${name} out`);
+      });
+    await Promise.all([hold('a'), hold('b')]);
+    expect(events).toEqual(['a in', 'a out', 'b in', 'b out']);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('holds our pid while it runs, and lets go when the work throws', async () => {
+    await expect(
+      withLock(file, async () => {
+        expect(await readFile(file, 'utf8')).toBe(String(process.pid));
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('takes over a lock whose holder no longer runs', async () => {
+    // Pid 2^22 is above Linux's pid_max default, so no process has it.
+    await writeFile(file, String(4_194_304));
+    expect(await withLock(file, async () => 'ran')).toBe('ran');
+  });
+
+  it('gives up on a live holder after the time limit, saying who holds it', async () => {
+    await writeFile(file, '1');
+    const error = await withLock(file, async () => 'ran', 300).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockTimeoutError);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^Another podvoy command \\(pid 1\\) is changing this spec; waited 0 s for ${file.replace(/[.]/g, '\\.')}\\. Let it finish and try again; if no podvoy runs, remove that file\\.$`),
+    );
+  });
+});
