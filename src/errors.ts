@@ -249,3 +249,17 @@ export class InotifyLimitError extends PodvoyError {
     );
   }
 }
+
+/** Applying failed half-way: what kubectl said, and what exists in the namespace now. */
+export class KubeApplyError extends PodvoyError {
+  constructor(
+    readonly namespace: string,
+    override readonly cause: PodvoyError,
+    readonly existing: readonly string[],
+  ) {
+    super(
+      `${cause.message}\nWhat exists in ${namespace} now: ${existing.length ? existing.join(', ') : 'nothing'}.` +
+        '\nFix the cause and apply again, or remove it all with `podvoy kube delete <spec>`.',
+    );
+  }
+}

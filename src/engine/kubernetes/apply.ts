@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ImageMissingError, KubeRolloutError, KubeVersionError, PodvoyError } from '../../errors.js';
+import { ImageMissingError, KubeApplyError, KubeRolloutError, KubeVersionError, PodvoyError } from '../../errors.js';
 import { httpGet } from '../envoy/http.js';
 import { ensureSelfSignedCertificate } from '../tls.js';
 import {
@@ -130,9 +130,15 @@ export async function kubeApply(input: KubeApplyInput, options: KubeApplyOptions
   const version = await preflight(input, target);
   say(`applying to ${version.gitVersion}, namespace ${input.namespace}`);
   await kubectl(target, applyArgs(), { input: input.namespaceYaml });
-  if (input.tls) await ensureTlsSecret(target, input.namespace, input.tls);
-  const applied = (await kubectl(target, applyArgs(), { input: input.yaml })).stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0]!);
-  await nudgeKubelets(target, input);
+  let applied: string[];
+  try {
+    if (input.tls) await ensureTlsSecret(target, input.namespace, input.tls);
+    applied = (await kubectl(target, applyArgs(), { input: input.yaml })).stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0]!);
+    await nudgeKubelets(target, input);
+  } catch (error) {
+    if (!(error instanceof PodvoyError)) throw error;
+    throw new KubeApplyError(input.namespace, error, await existing(target, input.namespace));
+  }
 
   for (const deployment of input.deployments) {
     say(`waiting for deployment/${deployment}`);
@@ -170,7 +176,8 @@ async function rolloutFailure(target: KubeTarget, namespace: string, deployment:
 /** What exists in a namespace, as `kind/name`. */
 export async function existing(target: KubeTarget, namespace: string): Promise<string[]> {
   const result = await kubectlRaw(target, listNamesArgs(namespace));
-  return result.exitCode === 0 ? result.stdout.split('\n').filter(Boolean) : [];
+  // Every namespace gets the cluster's CA bundle from the cluster itself: not podvoy's doing.
+  return result.exitCode === 0 ? result.stdout.split('\n').filter((l) => l && l !== 'configmap/kube-root-ca.crt') : [];
 }
 
 /**
