@@ -1,6 +1,6 @@
 import { chmod, chown } from 'node:fs/promises';
 import path from 'node:path';
-import { EnvoyConfigError } from '../errors.js';
+import { EnvoyConfigError, NginxConfigError } from '../errors.js';
 import { CONTAINER_UID, lockFile, podPaths, type PodPaths, type StateRoots } from '../mesh/layout.js';
 import { GATEWAY, clusterName, networkName } from '../mesh/names.js';
 import type { GatewayPlan, PodPlan } from '../mesh/plan.js';
@@ -17,7 +17,7 @@ import {
 } from './mesh-sync.js';
 import { withLock } from './lock.js';
 import { podman, podmanRaw } from './podman.js';
-import { envoyValidateArgs, kubePlayArgs, networkCreateArgs, networkExistsArgs, podStartArgs, podStopArgs } from './podman-args.js';
+import { envoyValidateArgs, kubePlayArgs, nginxTestArgs, networkCreateArgs, networkExistsArgs, podStartArgs, podStopArgs } from './podman-args.js';
 import { listPods, removePods, type DeployedPod } from './pods.js';
 import { assertPortFree } from './ports.js';
 import { targetOfDeployed, targetOfGateway, targetOfPlan, waitUntilReady, type ReadinessOptions } from './readiness.js';
@@ -79,6 +79,8 @@ interface Start {
   readonly paths: PodPaths;
   readonly rendered: PodFiles;
   readonly envoyImage: string;
+  /** The image whose nginx checks the pod's nginx config (static sites only). */
+  readonly nginxImage?: string;
   /** The pod's mesh directory, which its Envoy (and so its validation) reads at start. */
   readonly xdsDir?: string;
   /** Pods of the same service that the new pod replaces. */
@@ -130,6 +132,7 @@ async function playLocked(input: PlayInput, options: PlayOptions): Promise<PlayR
       paths: plan.paths,
       rendered,
       envoyImage: plan.images.envoy,
+      ...(rendered.nginxConf !== undefined ? { nginxImage: plan.images.nginx } : {}),
       ...(plan.xdsDir ? { xdsDir: plan.xdsDir } : {}),
       olds: retiring.filter((pod) => pod.service === plan.service.name),
       ...(plan.url ? { url: plan.url } : {}),
@@ -320,6 +323,14 @@ async function writePodFiles(start: Start, progress: (line: string) => void): Pr
   if (result.exitCode !== 0) {
     await removePodFiles(paths);
     throw new EnvoyConfigError(paths.envoyConf, `${result.stdout}\n${result.stderr}`);
+  }
+  if (start.nginxImage !== undefined && rendered.nginxConf !== undefined) {
+    progress(`checking ${paths.nginxConf} with nginx -t`);
+    const nginx = await podmanRaw(nginxTestArgs(start.nginxImage, paths.nginxConf));
+    if (nginx.exitCode !== 0) {
+      await removePodFiles(paths);
+      throw new NginxConfigError(paths.nginxConf, `${nginx.stdout}\n${nginx.stderr}`);
+    }
   }
 }
 

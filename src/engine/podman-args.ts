@@ -1,3 +1,4 @@
+import { CONTAINER_UID } from '../mesh/layout.js';
 import { LABELS } from '../mesh/names.js';
 
 /** Pure builders of podman argument lists (after the global flags); tests pin them exactly. */
@@ -76,6 +77,19 @@ export function envoyValidateArgs(image: string, configFile: string, xdsDir?: st
     ...(xdsDir ? ['--volume', `${xdsDir}:/etc/podvoy/xds:ro`] : []),
     '--entrypoint', '/usr/local/bin/envoy',
     image, '--mode', 'validate', '-c', '/etc/podvoy/envoy.yaml', '--log-level', 'error',
+  ];
+}
+
+/**
+ * Runs `nginx -t` from the very image the pod will use, as the pod runs nginx (its user, a
+ * read-only root, /tmp a tmpfs), to check a config before anything starts.
+ */
+export function nginxTestArgs(image: string, configFile: string): string[] {
+  return [
+    'run', '--rm', '--network', 'none', '--read-only', '--user', `${CONTAINER_UID}:${CONTAINER_UID}`, '--tmpfs', '/tmp',
+    '--volume', `${configFile}:/etc/podvoy/nginx.conf:ro`,
+    '--entrypoint', '/usr/sbin/nginx',
+    image, '-t', '-q', '-e', 'stderr', '-c', '/etc/podvoy/nginx.conf',
   ];
 }
 

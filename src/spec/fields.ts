@@ -125,6 +125,9 @@ export class FieldReader {
     if (bad !== undefined) {
       return this.fail(at, path, `The ${what} ${shown(text)} contains ${shown(bad)}, which is not allowed. Use only ${allowed}.`);
     }
+    if (kind === 'prefix' && /\/\.\.?(\/|$)/.test(text)) {
+      return this.fail(at, path, `The ${what} ${shown(text)} has a "." or ".." segment; paths are normalized before they are matched, so it could never match. Write it without.`);
+    }
     return text;
   }
 

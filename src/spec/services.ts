@@ -147,6 +147,10 @@ function readProxy(ctx: SpecContext, e: Entry, upstreams: readonly string[] | un
   if (!fields) return undefined;
   const known = upstreams && new Set(upstreams);
   const proxy = fields.list.map((p) => {
+    if (p.name === '/') {
+      ctx.fail(p.key, p.path, 'The proxy prefix "/" would take every request from the site. Proxy a path below it, e.g. /api/, or serve the upstream through the gateway.');
+      return undefined;
+    }
     const prefix = ctx.urlPath(p.key, p.path, p.name, 'prefix');
     const upstream = ctx.string(p);
     if (upstream !== undefined && upstreams && known && !known.has(upstream)) {

@@ -394,7 +394,7 @@ function nginxShape(conf: string, spec: Spec): string[] {
     .map((line) =>
       line
         .replace(/^(\s*# )".*" is served by the service ".*", through this pod's sidecar\.$/, (_, lead: string) => `${lead}PROXY COMMENT`)
-        .replace(/^(\s*location )(\S+)( \{)$/, (all, lead: string, prefix: string, tail: string) => (prefixes.has(prefix) ? `${lead}PREFIX${tail}` : all))
+        .replace(/^(\s*location \^~ )(\S+)( \{)$/, (all, lead: string, prefix: string, tail: string) => (prefixes.has(prefix) ? `${lead}PREFIX${tail}` : all))
         .replace(/^(# nginx of )\S+(, rendered by podvoy)/, '$1POD$2')
         .replace(/\d+/g, 'N'),
     );
