@@ -25,7 +25,7 @@
  *     host: blog.localhost     # optional, default "*" (any host); a lowercase DNS name, or "*.example.com" (quoted)
  *     service: api             # the service that takes the requests; or else:
  *     split: {blog: 90, canary: 10}  # services and integer weights 0-1000, relative to each other, not all 0
- *     timeout: 15s             # optional, default 15s; an integer and a unit (ms, s, m), from 1ms to 10m
+ *     timeout: 15s             # optional, default 15s; an integer and a unit (ms, s, m), from 1ms to 15s (what the sidecars hold)
  *     retries: 2               # optional, default 2; 0-10
  * services:                    # required, at least one; each key is a service name (DNS label, <= 20 characters)
  *   web:

@@ -79,8 +79,8 @@ const BAD_PREFIXES = ['api/', '/a b', '/x;y', '/}', '/{{x}}', '/' + 'x'.repeat(2
 const HEALTHS = ['/', '/healthz', '/index.html?x=1&y=2', '/api/posts.json'];
 const HOSTS = ['*', '*.example.com', 'blog.localhost', 'api.example.com', 'a-1.b'];
 const BAD_HOSTS = ['A.com', 'a..b', '-a.com', 'a.com:80', `${'x'.repeat(64)}.com`, '*.*.com', '**', 'a b', '{{x}}'];
-const DURATIONS = ['15s', '250ms', '2m', '1ms', '10m'];
-const BAD_DURATIONS = ['0s', '11m', '5', 5, '1h', '-1s', '1.5s', ''];
+const DURATIONS = ['15s', '250ms', '15000ms', '1ms', '10s'];
+const BAD_DURATIONS = ['0s', '11m', '16s', '15001ms', '1m', '5', 5, '1h', '-1s', '1.5s', ''];
 const IMAGES = ['ghcr.io/x/app:1', 'nginx', 'localhost:5000/a/b', `docker.io/library/nginx@sha256:${'a'.repeat(64)}`];
 const BAD_IMAGES = ['Nginx', 'a b', 'x'.repeat(300), '$(id)', 'a:b:c', '-a', 'a//b'];
 const ENV_NAMES = ['A', 'LOG_LEVEL', '_x', 'PATH'];
