@@ -61,7 +61,7 @@ export function readDocument(text: string, file: string): { doc: Document; probl
     const message =
       error.code === 'MULTIPLE_DOCS'
         ? 'The spec must be a single YAML document. Remove the extra --- line.'
-        : `YAML syntax error: ${escaped(error.message.split('\n')[0]?.replace(/[.:]\s*$/, '') ?? '')}. Fix the YAML at this position.`;
+        : `YAML syntax error: ${yamlSaid(error.message)}. Fix the YAML at this position.`;
     problems.atOffset(error.pos[0], '', message);
   }
   problems.throwIfAny();
@@ -77,6 +77,15 @@ export function readDocument(text: string, file: string): { doc: Document; probl
   problems.throwIfAny();
   return { doc, problems };
 }
+
+/** The first line of a yaml error, as it can stand in a message: escaped, and cut, since it may quote the source. */
+function yamlSaid(message: string): string {
+  const line = message.split('\n')[0]?.replace(/[.:]\s*$/, '') ?? '';
+  const points = [...line];
+  return escaped(points.length > YAML_SAID_MAX ? `${points.slice(0, YAML_SAID_MAX).join('')}…` : line);
+}
+
+const YAML_SAID_MAX = 160;
 
 /** Why a node is not plain YAML data (a tag that changes or hides what it is), if it is not. */
 function notPlain(node: unknown): string | undefined {

@@ -71,7 +71,7 @@ export class FieldReader {
       return this.fail(at, path, `${shown(text)} is not a valid name. Use lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen.`);
     }
     if (text.length > NAME_MAX) {
-      return this.fail(at, path, `"${text}" is ${text.length} characters long; names may have at most ${NAME_MAX}. Shorten it.`);
+      return this.fail(at, path, `${shown(text)} is ${text.length} characters long; names may have at most ${NAME_MAX}. Shorten it.`);
     }
     return text;
   }

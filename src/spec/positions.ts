@@ -162,6 +162,14 @@ const SHOWN_MAX = 60;
 // (C1, e.g. U+009B CSI), break a line (U+2028, U+2029) or reorder what the terminal shows (bidi).
 const TERMINAL_CONTROLS = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
+/** Names from the spec as a list in a message: the first ten, each escaped as {@link pathPart} does. */
+export function listed(names: readonly string[]): string {
+  const first = names.slice(0, LISTED_MAX).map(pathPart).join(', ');
+  return names.length > LISTED_MAX ? `${first} and ${names.length - LISTED_MAX} more` : first;
+}
+
+const LISTED_MAX = 10;
+
 /** A key as a part of a problem's path: plain when it is a plain word or URL path, else shown. */
 function pathPart(name: string): string {
   return /^[A-Za-z0-9_./~-]{1,64}$/.test(name) ? name : shown(name);

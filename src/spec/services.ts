@@ -4,7 +4,7 @@ import { forbiddenCharacter } from './characters.js';
 import type { SpecContext } from './context.js';
 import { isMissing, NAME } from './fields.js';
 import { DEFAULTS, RESERVED_PORTS, type Upstream } from './model.js';
-import { describe, shown, type Entry } from './positions.js';
+import { describe, listed, shown, type Entry } from './positions.js';
 import type { RawService, RawStaticApp } from './raw.js';
 import { readSidecar } from './sidecar.js';
 
@@ -155,10 +155,10 @@ function readProxy(ctx: SpecContext, e: Entry, upstreams: readonly string[] | un
     const upstream = ctx.string(p);
     if (upstream !== undefined && upstreams && known && !known.has(upstream)) {
       // Only a valid service name is worth suggesting, and only it is safe to repeat bare.
-      const named = NAME.test(upstream) ? upstream : 'that service';
+      const named = NAME.test(upstream) && upstream.length <= 20 ? upstream : 'that service';
       const fix = upstreams.length
-        ? `Proxy to one of them (${upstreams.join(', ')}), or add ${named} to upstreams.`
-        : `It has none; add upstreams: {${NAME.test(upstream) ? upstream : 'api'}: 9001} to the service.`;
+        ? `Proxy to one of them (${listed(upstreams)}), or add ${named} to upstreams.`
+        : `It has none; add upstreams: {${NAME.test(upstream) && upstream.length <= 20 ? upstream : 'api'}: 9001} to the service.`;
       ctx.fail(p.at, p.path, `${shown(upstream)} is not one of this service's upstreams. ${fix}`);
       return undefined;
     }

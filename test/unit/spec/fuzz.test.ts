@@ -6,6 +6,8 @@
  *
  * The inputs come from a seeded generator: a failure names the seed and the input, and
  * `FUZZ_SEED=<seed> npx vitest run --project unit test/unit/spec/fuzz.test.ts` replays it.
+ * `FUZZ_SECONDS=1800` makes the timed round (every generator in turn, new seeds each round) run
+ * for half an hour instead of a few seconds, and print how many inputs it tried.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +21,7 @@ import { renderGateway, renderPod, type RenderedPod } from '../../../src/render/
 import { TEMPLATE_NAMES, compileTemplates, type TemplateSources, type Templates } from '../../../src/render/templates.js';
 import { renderMeshFiles } from '../../../src/render/xds.js';
 import type { Spec } from '../../../src/spec/model.js';
+import { decodeSpec } from '../../../src/spec/decode.js';
 import { parseSpec } from '../../../src/spec/parse.js';
 import { corpusCases, corpusSpecText } from '../../corpus/cases.js';
 import { fakeHost } from '../../support/fake-host.js';
@@ -29,6 +32,8 @@ const DIR = '/srv/fuzz';
 const host = fakeHost(DIR);
 /** A call slower than this, twice in a row, counts as a hang. */
 const SLOW_MS = 200;
+/** How long the timed round runs. */
+const FUZZ_SECONDS = Number(process.env.FUZZ_SECONDS || 5);
 const roots = { stateDir: '/var/lib/podvoy', runDir: '/run/podvoy' };
 const images = { nginx: 'localhost/podvoy/nginx:1.22.1', envoy: 'localhost/podvoy/envoy:1.40.0' };
 
@@ -66,7 +71,8 @@ const HOSTILE: readonly unknown[] = [
   '$(rm -rf /)', '`reboot`', 'a; rm -rf /', 'a && b', 'a | sh', '{{#each labels}}x{{/each}}', '{{{pod}}}', '{{> p}}',
   '{{pod}}', 'a\nevil: true', '---', '...', 'a\n---\nb', '"', "'", '}', '{', '; include /etc/passwd;', '} server {',
   '/api /admin', 'a b', '\u001b[2J', '\u0000', '\u2028', '\u0085', '\ud800', 'cоrpus', '*', '&a', '!tag', '%', '@', '#x',
-  '../..', '/etc', '~', '', ' ', '\t', 'x'.repeat(300), '0', 'true', 'null', '__proto__', 'constructor', 'gateway',
+  '../..', '/etc', '~', '', ' ', '\t', 'x'.repeat(300), '\u007f', '\u009b[2J', '\ufffe', '\udfff', '\u202e', '\u2066',
+  `a${'\u009b'.repeat(100)}`, 'y'.repeat(900), '.', '/.well-known/', '//', '/./', '/../', '0', 'true', 'null', '__proto__', 'constructor', 'gateway',
   -1, 0, 1, 80, 8080.5, 65536, 1e21, 2 ** 53 + 1, true, false, null, [], {}, ['x'], { a: 1 }, NaN, Infinity,
 ];
 const NAMES = ['blog', 'web', 'api', 'app', 'auth', 'docs', 'a', 'canary', 's-1', 'x'.repeat(20)];
@@ -85,7 +91,8 @@ const IMAGES = ['ghcr.io/x/app:1', 'nginx', 'localhost:5000/a/b', `docker.io/lib
 const BAD_IMAGES = ['Nginx', 'a b', 'x'.repeat(300), '$(id)', 'a:b:c', '-a', 'a//b'];
 const ENV_NAMES = ['A', 'LOG_LEVEL', '_x', 'PATH'];
 const BAD_ENV_NAMES = ['1A', 'A-B', 'A=B', 'A B', '', '__proto__'];
-const ENV_VALUES = ['', 'info', 'a\nb', '"quoted"', "it's", '{{pod}}', '$(id)', '\u2028', '---\nx: y', 'x'.repeat(1000)];
+const ENV_VALUES = ['', 'info', 'a\nb', '"quoted"', "it's", '{{pod}}', '$(id)', '\u2028', '---\nx: y', 'x'.repeat(1000), 'tab\there', '\u00a0', '😀'];
+const BAD_ENV_VALUES = ['\u0000', 'a\u0000b', '\u0085', '\u007f', '\u0080', '\u009b', '\ufffe', '\uffff', '\ufdd0', '\ud800', '\udc00x', '\u{10fffe}', '\u001b[2J'];
 const UNKNOWN_KEYS = ['version', '__proto__', 'constructor', 'statik', 'ports', 'tls_cert', 'path', 'listen', 'admin', '<<', 'Name', 'services '];
 
 /** How likely each value of the document being built is wrong: drawn per document. */
@@ -128,7 +135,7 @@ function genService(r: Rng, names: readonly string[], self: string): Record<stri
     s.port = value(r, PORTS, BAD_PORTS);
     if (r.chance(0.5)) {
       const env: Record<string, unknown> = {};
-      for (let i = r.int(4); i > 0; i--) put(env, String(value(r, ENV_NAMES, BAD_ENV_NAMES)), value(r, ENV_VALUES, [1, true, null]));
+      for (let i = r.int(4); i > 0; i--) put(env, String(value(r, ENV_NAMES, BAD_ENV_NAMES)), value(r, ENV_VALUES, [1, true, null, ...BAD_ENV_VALUES]));
       s.env = env;
     }
   }
@@ -271,6 +278,65 @@ function mutate(r: Rng, text: string): string {
   return lines.join('\n');
 }
 
+// ---------------------------------------------------------------------------------------------
+// Inputs of the classes hostile specs come in (issue 12): tags, encodings, depth.
+
+/** Tags, each with whether plain YAML reads the value the same without it. */
+const TAGS: readonly [string, boolean][] = [
+  ['!!str', true], ['!!int', true], ['!!map', true], ['!!seq', true], ['!!bool', true], ['!!null', true],
+  ['!<tag:yaml.org,2002:str>', true], ['!!binary', false], ['!!timestamp', false], ['!!js/function', false],
+  ['!!js/undefined', false], ['!env', false], ['!shell', false], ['!!set', false], ['!!omap', false], ['!!pairs', false],
+  ['!!float', false], ['!!python/object:os.system', false], ['!e!x', false], ['!', false], ['!\u009b', false],
+];
+
+/** A spec from the grammar with tags put before some values; returns the text and whether any tag was not plain. */
+function genTagged(r: Rng): { text: string; plain: boolean } {
+  let plain = true;
+  const text = stringify(genTree(r)).replace(/: (?=\S)/g, (sep) => {
+    if (!r.chance(0.15)) return sep;
+    const [tag, harmless] = r.pick(TAGS);
+    plain &&= harmless;
+    return `: ${tag} `;
+  });
+  return { text: r.chance(0.1) ? `%TAG !e! tag:example.com,2000:\n---\n${text}` : text, plain };
+}
+
+/** A spec, or garbage, as bytes in an encoding that is not UTF-8, or UTF-8 with bytes broken. */
+function genBytes(r: Rng): Uint8Array {
+  const text = r.chance(0.7) ? r.pick(SEEDS) : genText(r);
+  const utf8 = Buffer.from(text, 'utf8');
+  switch (r.int(6)) {
+    case 0:
+      return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    case 1:
+      return Buffer.from(text, 'utf16le');
+    case 2:
+      return Buffer.from(text, 'utf16le').swap16();
+    case 3: {
+      // A few bytes anywhere replaced by ones UTF-8 never has, or by a sequence cut short.
+      const out = Buffer.from(utf8);
+      for (let n = 1 + r.int(3); n > 0 && out.length; n--) out[r.int(out.length)] = r.pick([0xff, 0xfe, 0xc0, 0xc1, 0xf5, 0x80, 0xbf, 0xe0, 0xed, 0xf4, 0x00]);
+      return out;
+    }
+    case 4:
+      return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf8]);
+    default:
+      return Buffer.from(text, 'latin1');
+  }
+}
+
+/** Collections nested to a random depth, in flow or block style, where a spec value would be. */
+function genDeep(r: Rng): { text: string; depth: number } {
+  const depth = 1 + r.int(r.chance(0.5) ? 64 : 5000);
+  const style = r.int(4);
+  let inner: string;
+  if (style === 0) inner = `${'['.repeat(depth)}${r.chance(0.8) ? ']'.repeat(depth) : ''}`;
+  else if (style === 1) inner = `${'{a: '.repeat(depth)}1${r.chance(0.8) ? '}'.repeat(depth) : ''}`;
+  else if (style === 2) inner = `\n${Array.from({ length: depth }, (_, i) => `${' '.repeat(i + 2)}a:`).join('\n')} 1`;
+  else inner = `\n  ${'- '.repeat(depth)}x`;
+  return { text: `name: x\nservices: ${inner}\n`, depth };
+}
+
 const SEEDS = [
   ...['blog', 'mesh'].map((example) => readFileSync(path.join(PACKAGE_ROOT, 'examples', example, 'podvoy.yaml'), 'utf8')),
   ...corpusCases().map(corpusSpecText),
@@ -286,6 +352,14 @@ const HEALTH = /^\/[A-Za-z0-9._~/?=&-]*$/;
 const HOST_NAME = /^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/;
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const ADMIN_PORT = 9901;
+// What podman's YAML reader refuses or no environment can hold (the lone surrogate classes with
+// the u flag match unpaired halves only).
+const FORBIDDEN_IN_ENV = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff]|[\ud800-\udfff]|[\u{1fffe}\u{1ffff}\u{10fffe}\u{10ffff}]/u;
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff]|[\ud800-\udfff]/u;
+/** What must never reach a terminal raw from a message. */
+const TERMINAL_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+/** The longest message: a few values of at most 60 characters each, and a sentence or two. */
+const MESSAGE_MAX = 1000;
 
 const isPort = (p: number, min: number) => Number.isInteger(p) && p >= min && p <= 65535 && p !== ADMIN_PORT;
 const isName = (n: string) => NAME.test(n) && n.length <= 20;
@@ -321,7 +395,7 @@ function malformations(spec: Spec): string[] {
       ensure(PREFIX.test(route.prefix) && route.prefix.length <= 200, `route prefix ${JSON.stringify(route.prefix)}`);
       ensure(route.backends.length > 0 && route.backends.some((b) => b.weight > 0), 'route weights');
       for (const b of route.backends) ensure(names.includes(b.service) && Number.isInteger(b.weight) && b.weight >= 0 && b.weight <= 1000, `backend ${b.service}`);
-      ensure(Number.isInteger(route.timeoutMs) && route.timeoutMs >= 1 && route.timeoutMs <= 600_000, 'route timeout');
+      ensure(Number.isInteger(route.timeoutMs) && route.timeoutMs >= 1 && route.timeoutMs <= 15_000, 'route timeout');
       ensure(Number.isInteger(route.retries) && route.retries >= 0 && route.retries <= 10, 'route retries');
     }
   }
@@ -334,11 +408,14 @@ function malformations(spec: Spec): string[] {
     for (const u of s.upstreams) ensure(names.includes(u.service) && u.service !== s.name, `${s.name} upstream ${u.service}`);
     if (s.sidecar.publish) publish(s.sidecar.publish, `${s.name} publish`);
     if (s.app.kind === 'static') {
-      ensure(inDir(s.app.root), `${s.name} root ${s.app.root}`);
-      for (const p of s.app.proxy) ensure(PREFIX.test(p.prefix) && s.upstreams.some((u) => u.service === p.upstream), `${s.name} proxy ${p.prefix}`);
+      ensure(inDir(s.app.root) && s.app.root !== DIR, `${s.name} root ${s.app.root} (it must not serve the spec file)`);
+      ensure(!FORBIDDEN.test(s.app.root), `${s.name} root ${JSON.stringify(s.app.root)}`);
+      for (const p of s.app.proxy) {
+        ensure(PREFIX.test(p.prefix) && p.prefix !== '/' && !/\/\.\.?(\/|$)/.test(p.prefix) && s.upstreams.some((u) => u.service === p.upstream), `${s.name} proxy ${p.prefix}`);
+      }
     } else {
       ensure(/^[a-z0-9][a-z0-9._/:@-]*$/.test(s.app.image) && s.app.image.length <= 255, `${s.name} image`);
-      for (const [k, v] of Object.entries(s.app.env)) ensure(ENV_NAME.test(k) && typeof v === 'string', `${s.name} env ${k}`);
+      for (const [k, v] of Object.entries(s.app.env)) ensure(ENV_NAME.test(k) && typeof v === 'string' && !FORBIDDEN_IN_ENV.test(v), `${s.name} env ${k}=${JSON.stringify(v)}`);
     }
   }
   return bad;
@@ -356,7 +433,10 @@ function problemFaults(error: SpecError): string[] {
       Number.isInteger(p.line) && p.line >= 1 &&
       Number.isInteger(p.column) && p.column >= 1 &&
       typeof p.message === 'string' && p.message.trim() !== '' && /[.?]$/.test(p.message);
-    return ok ? [] : [`bad problem ${JSON.stringify(p)}`];
+    if (!ok) return [`bad problem ${JSON.stringify(p)}`];
+    if (TERMINAL_CONTROL.test(`${p.path} ${p.message}`)) return [`a control character reaches the terminal: ${JSON.stringify(p)}`];
+    if (p.message.length > MESSAGE_MAX) return [`a message of ${p.message.length} characters: ${JSON.stringify(p.message.slice(0, 200))}…`];
+    return [];
   });
 }
 
@@ -622,6 +702,95 @@ describe('parseSpec under fuzzing', () => {
   it(`survives mutations of the examples and the corpus (FUZZ_SEED=${SEED})`, () => {
     feed(SEED + 2, 2500, (r) => mutate(r, r.pick(SEEDS)));
   }, 30_000);
+
+  /** Tagged specs: accepted only when every tag is one plain YAML reads the same without. */
+  function feedTagged(seed: number, count: number): number {
+    const r = new Rng(seed);
+    const faults: string[] = [];
+    for (let i = 0; i < count && faults.length < 5; i++) {
+      const { text, plain } = genTagged(r);
+      const outcome = run(text);
+      if (outcome.kind === 'fault') faults.push(`input #${i} ${JSON.stringify(text)}: ${outcome.fault}`);
+      if (outcome.kind === 'accepted' && !plain) faults.push(`input #${i} ${JSON.stringify(text)}: accepted with a tag that changes its value`);
+    }
+    expect(faults).toEqual([]);
+    return count;
+  }
+
+  /** Bytes through the decoder and the parser: refused with positions, or read as the UTF-8 text they are. */
+  function feedBytes(seed: number, count: number): number {
+    const r = new Rng(seed);
+    const faults: string[] = [];
+    for (let i = 0; i < count && faults.length < 5; i++) {
+      const bytes = genBytes(r);
+      let text: string;
+      try {
+        text = decodeSpec(bytes, FILE);
+      } catch (error) {
+        const bad = error instanceof SpecError ? problemFaults(error) : [`decodeSpec threw ${String(error)}`];
+        if (bad.length) faults.push(`bytes #${i} ${Buffer.from(bytes).toString('base64')}: ${bad.join('; ')}`);
+        continue;
+      }
+      if (!Buffer.from(text, 'utf8').equals(Buffer.from(bytes).subarray(bytes[0] === 0xef ? 3 : 0))) {
+        faults.push(`bytes #${i} ${Buffer.from(bytes).toString('base64')}: decoded to other text than the bytes hold`);
+      }
+      const outcome = run(text);
+      if (outcome.kind === 'fault') faults.push(`bytes #${i} ${Buffer.from(bytes).toString('base64')}: ${outcome.fault}`);
+    }
+    expect(faults).toEqual([]);
+    return count;
+  }
+
+  /** Deep collections: answered in time, and refused at the nesting limit rather than by a stack overflow. */
+  function feedDeep(seed: number, count: number): number {
+    const r = new Rng(seed);
+    const faults: string[] = [];
+    for (let i = 0; i < count && faults.length < 5; i++) {
+      const { text, depth } = genDeep(r);
+      const { result } = timed(text);
+      const outcome = run(text);
+      if (outcome.kind === 'fault') faults.push(`depth ${depth} ${JSON.stringify(text.slice(0, 80))}: ${outcome.fault}`);
+      const said = result instanceof SpecError ? result.message : '';
+      if (said.includes('call stack') || said.includes('RESOURCE_EXHAUSTION')) faults.push(`depth ${depth}: ${said}`);
+      if (depth > 40 && !said.includes('levels deep')) faults.push(`depth ${depth}: not refused for its depth: ${said.slice(0, 200)}`);
+    }
+    expect(faults).toEqual([]);
+    return count;
+  }
+
+  it(`refuses every tag that changes a value (FUZZ_SEED=${SEED})`, () => {
+    feedTagged(SEED + 3, 800);
+  }, 30_000);
+
+  it(`reads only UTF-8, and says where other bytes are (FUZZ_SEED=${SEED})`, () => {
+    feedBytes(SEED + 4, 800);
+  }, 30_000);
+
+  it(`refuses deep nesting at its limit, in time (FUZZ_SEED=${SEED})`, () => {
+    feedDeep(SEED + 5, 150);
+  }, 60_000);
+
+  // Every generator in turn with fresh seeds until FUZZ_SECONDS are up: the long run of issue 12.
+  it(`keeps finding nothing for ${FUZZ_SECONDS} s (FUZZ_SEED=${SEED})`, () => {
+    const until = performance.now() + FUZZ_SECONDS * 1000;
+    let tried = 0;
+    for (let round = 0; performance.now() < until; round++) {
+      const seed = (SEED + 1000 * (round + 1)) >>> 0;
+      tried += feedCounted(seed, 200, genText);
+      tried += feedCounted(seed + 1, 100, genYaml);
+      tried += feedCounted(seed + 2, 200, (r) => mutate(r, r.pick(SEEDS)));
+      tried += feedTagged(seed + 3, 100);
+      tried += feedBytes(seed + 4, 100);
+      tried += feedDeep(seed + 5, 10);
+    }
+    if (process.env.FUZZ_SECONDS) console.info(`fuzz: ${tried} inputs in ${FUZZ_SECONDS} s, no fault (FUZZ_SEED=${SEED})`);
+    expect(tried).toBeGreaterThan(0);
+  }, (FUZZ_SECONDS + 120) * 1000);
+
+  function feedCounted(seed: number, count: number, make: (r: Rng) => string): number {
+    feed(seed, count, make);
+    return count;
+  }
 
   it.each([
     ['flow lists', `name: x\nservices: ${'['.repeat(3000)}${']'.repeat(3000)}\n`],
