@@ -8,7 +8,7 @@ import { isScalar, type Node } from 'yaml';
 import { forbiddenCharacter } from './characters.js';
 import { DEFAULTS, type Publish } from './model.js';
 import type { SpecHost } from './host.js';
-import { describe, shown, shownBare, type Entry, type Fields, type Problems } from './positions.js';
+import { describe, shown, shownBare, shownPath, type Entry, type Fields, type Problems } from './positions.js';
 import type { RawPublish } from './raw.js';
 
 export const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
@@ -102,11 +102,11 @@ export class FieldReader {
     }
     const base = this.host.realpath(this.host.dir) ?? this.host.dir;
     if (!isInside(real, base)) {
-      return this.fail(e.at, e.path, `${shownBare(given)} resolves to ${shownBare(real)}, outside the spec's folder ${shownBare(base)}. Move the ${kind} inside that folder; symlinks out of it are refused.`);
+      return this.fail(e.at, e.path, `${shownBare(given)} resolves to ${shownPath(real)}, outside the spec's folder ${shownPath(base)}. Move the ${kind} inside that folder; symlinks out of it are refused.`);
     }
     const bad = forbiddenCharacter(real, { allowTabAndNewline: false });
     if (bad) {
-      return this.fail(e.at, e.path, `${shownBare(given)} resolves to ${shownBare(real)}, whose name contains ${bad.what} at character ${bad.position}; podman's YAML reader refuses it. Rename it.`);
+      return this.fail(e.at, e.path, `${shownBare(given)} resolves to ${shownPath(real)}, whose name contains ${bad.what}; podman's YAML reader refuses it. Rename it.`);
     }
     return real;
   }
