@@ -1,5 +1,5 @@
 /** The spec as a YAML document: parsed with positions, and refused when it is not plain YAML data. */
-import { Composer, Document, isCollection, isScalar, LineCounter, Parser, visit, YAMLParseError, type CST, type Node } from 'yaml';
+import { Composer, Document, isCollection, isScalar, Lexer, LineCounter, Parser, visit, YAMLParseError, type CST, type Node } from 'yaml';
 import { escaped, Problems, shownBare } from './positions.js';
 
 const ALIASES_MAX = 100;
@@ -23,8 +23,12 @@ export function readDocument(text: string, file: string): { doc: Document; probl
   const lines = new LineCounter();
   // As yaml's parseDocument, in two steps: the tokens are checked for depth before the composer,
   // which recurses, sees them.
-  const tokens = [...new Parser(lines.addNewLine).parse(text)];
-  const deep = tooDeep(tokens);
+  // A flow collection nested too deep is found by the lexer, a few times quicker than the parser;
+  // the first too deep (in source order, block levels counted) then lies before it, so only
+  // the text up to it needs parsing.
+  const flowDeep = flowTooDeep(text);
+  const tokens = [...new Parser(lines.addNewLine).parse(flowDeep === undefined ? text : text.slice(0, flowDeep + 1))];
+  const deep = tooDeep(tokens) ?? flowDeep;
   if (deep !== undefined) {
     const problems = new Problems(file, lines, new Document());
     problems.atOffset(deep, '', `The YAML is nested more than ${NESTING_MAX} levels deep here; a spec needs at most 6. Flatten it.`);
@@ -113,6 +117,25 @@ function shownTag(tag: string): string {
 }
 
 type CstNode = CST.Token | undefined;
+
+/** yaml's lexer marks where its modes change with these; they stand for no character of the source. */
+const LEXER_MARKS = new Set(['\x02', '\x18', '\x1f']);
+
+/** Offset of the first flow collection (`[` or `{`) nested deeper than {@link NESTING_MAX}, from the lexer's tokens. */
+function flowTooDeep(text: string): number | undefined {
+  let offset = 0;
+  let depth = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (LEXER_MARKS.has(token)) continue;
+    if (token === '[' || token === '{') {
+      if (++depth > NESTING_MAX) return offset;
+    } else if (token === ']' || token === '}') {
+      depth = Math.max(0, depth - 1);
+    }
+    offset += token.length;
+  }
+  return undefined;
+}
 
 /**
  * Offset of the first collection (in source order) nested deeper than {@link NESTING_MAX}, found

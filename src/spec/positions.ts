@@ -156,7 +156,7 @@ export function shownPath(text: string): string {
   return shownBare(text, PATH_SHOWN_MAX);
 }
 
-const PATH_SHOWN_MAX = 240;
+const PATH_SHOWN_MAX = 120;
 
 /** Text of podvoy's own (or yaml's) with any control character escaped as in {@link shown}, but not cut. */
 export function escaped(text: string): string {
