@@ -35,14 +35,16 @@
  *     env: {KEY: value}        # image apps only; string values (quote numbers and booleans)
  *     upstreams: {api: 9001}   # optional; services this one calls, each reached on its own 127.0.0.1 port
  *                              #   in the pod (1024-65535), where the sidecar forwards the calls
- *     proxy: {/api/: api}      # optional, static only; path prefixes (as in routes) nginx forwards to an upstream
+ *     proxy: {/api/: api}      # optional, static only; path prefixes (as in routes, not /) nginx forwards to an upstream
  *     health: /                # optional, default "/"; the path checked for health; like a prefix, plus ? = &
  *     replicas: 2              # optional, 1-20, default 1: pods of the service; more than one cannot publish
  *     sidecar:                 # optional
  *       port: 10000            # Envoy's inbound port inside the pod, 1024-65535; default 10000
  *       publish: 8080          # optional host port on 127.0.0.1, or "IP:PORT" such as "0.0.0.0:8080"
  * ```
- * Unknown keys are errors. Ports are integers; 9901 is reserved for Envoy's admin interface. Routes
+ * Unknown keys are errors, and so are YAML tags, encodings other than UTF-8, nesting deeper than 32,
+ * env values and paths with characters podman's reader refuses, and static sites that would
+ * serve the spec, a TLS file or podvoy's directories (see README.md, Security). Ports are integers; 9901 is reserved for Envoy's admin interface. Routes
  * and upstreams name services of the spec; the ports inside a pod, and the host ports of the
  * gateway and the sidecars, must all differ.
  */
