@@ -44,9 +44,10 @@
  * ```
  * Unknown keys are errors, and so are YAML tags, encodings other than UTF-8, nesting deeper than 32,
  * env values and paths with characters podman's reader refuses, and static sites that would
- * serve the spec, a TLS file or podvoy's directories (see README.md, Security). Ports are integers; 9901 is reserved for Envoy's admin interface. Routes
- * and upstreams name services of the spec; the ports inside a pod, and the host ports of the
- * gateway and the sidecars, must all differ.
+ * serve the spec, a TLS file or podvoy's directories (see README.md, Security). Ports are
+ * integers; 9901 is reserved for Envoy's admin interface. Routes and upstreams name services of
+ * the spec; the ports inside a pod, and the host ports of the gateway and the sidecars, must all
+ * differ.
  */
 import { isMap, isScalar } from 'yaml';
 import { SpecContext } from './context.js';
