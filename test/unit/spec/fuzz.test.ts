@@ -75,7 +75,7 @@ const HOSTILE: readonly unknown[] = [
   `a${'\u009b'.repeat(100)}`, 'y'.repeat(900), '.', '/.well-known/', '//', '/./', '/../', '0', 'true', 'null', '__proto__', 'constructor', 'gateway',
   -1, 0, 1, 80, 8080.5, 65536, 1e21, 2 ** 53 + 1, true, false, null, [], {}, ['x'], { a: 1 }, NaN, Infinity,
 ];
-const NAMES = ['blog', 'web', 'api', 'app', 'auth', 'docs', 'a', 'canary', 's-1', 'x'.repeat(20)];
+const NAMES = ['blog', 'web', 'api', 'app', 'auth', 'docs', 'a', 'canary', 's-1', 'x'.repeat(20), 'constructor'];
 const BAD_NAMES = ['Blog', '-a', 'a-', 'a_b', 'x'.repeat(21), '1a', 'gateway', 'a.b', '$(id)', 'a\nb', ''];
 const PORTS = [1024, 3000, 8080, 8081, 9001, 9002, 10000, 10001, 65535];
 const HOST_PORTS = [80, 443, 8080, 8081, 8443, 9000, '0.0.0.0:8080', '127.0.0.1:9090', '10.0.0.1:8443'];
@@ -814,6 +814,21 @@ describe('parseSpec under fuzzing', () => {
 
 /** Faults fuzzing found, kept as regression tests. */
 describe('faults found by fuzzing, fixed', () => {
+  // The long run of issue 12 (FUZZ_SEED=750355942): a service named constructor (a valid DNS
+  // label) found Object.prototype.constructor in the registry, and rendering threw.
+  it('renders a mesh of services named like Object.prototype properties', async () => {
+    const sources = await readTextFiles(path.join(PACKAGE_ROOT, 'templates'), TEMPLATE_NAMES, '.hbs');
+    const spec = parseSpec(
+      'name: x\ngateway: {http: 8080, routes: [{service: constructor}]}\nservices:\n  constructor: {static: ./site}\n  web: {static: ./site, upstreams: {constructor: 9001}}\n',
+      FILE,
+      host,
+    );
+    const rendered = renderSpec(compileTemplates(sources), sources, spec);
+    expect(rendered.mesh.map((f) => f.path).sort()).toEqual(['/var/lib/podvoy/x/xds/gateway/cds.yaml', '/var/lib/podvoy/x/xds/gateway/lds.yaml', '/var/lib/podvoy/x/xds/gateway/rds.yaml', '/var/lib/podvoy/x/xds/web/cds.yaml']);
+    const empty = withPods({}, []);
+    expect(empty.constructor).toBeUndefined();
+  });
+
   // Alias.resolve walks the document from its start for every alias, so time grew with the
   // square of the number of aliases; parseSpec now refuses more than 100 before resolving any.
   it('parses a spec with 4000 aliases in time', () => {
