@@ -58,6 +58,18 @@ describe('hostile input against the real readers', () => {
       if (created.length) await podmanRun(['pod', 'rm', '--force', '--ignore', ...created]);
     });
 
+    /** The files and directories a rendered pod mounts, as play would have made them. */
+    async function makeMounts(podYaml: string): Promise<void> {
+      const volumes = (parse(podYaml) as { spec: { volumes: { hostPath: { path: string; type: string } }[] } }).spec.volumes;
+      for (const { hostPath } of volumes) {
+        if (hostPath.type === 'Directory') await mkdir(hostPath.path, { recursive: true });
+        else {
+          await mkdir(path.dirname(hostPath.path), { recursive: true });
+          await writeFile(hostPath.path, '', { flag: 'a' });
+        }
+      }
+    }
+
     /** Creates (without starting) the pod of a rendered pod.yaml, as podvoy plays it. */
     async function createPod(podYaml: string): Promise<{ code: number; said: string }> {
       const pod = /^ {2}name: "([^"]+)"/m.exec(podYaml)?.[1];
@@ -84,21 +96,27 @@ describe('hostile input against the real readers', () => {
       const env = Object.entries(accepted).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`);
       const file = await ws.writeSpec([`name: ${name}`, 'services:', '  app:', `    image: ${NGINX_IMAGE}`, '    port: 3000', '    env:', ...env, ''].join('\n'));
       const podYaml = (await render(file, { roots: ws.roots })).find((f) => f.path.endsWith('pod.yaml'))!.content;
-      // The files and directories the pod mounts, as play would have made them.
-      const volumes = (parse(podYaml) as { spec: { volumes: { hostPath: { path: string; type: string } }[] } }).spec.volumes;
-      for (const { hostPath } of volumes) {
-        if (hostPath.type === 'Directory') await mkdir(hostPath.path, { recursive: true });
-        else {
-          await mkdir(path.dirname(hostPath.path), { recursive: true });
-          await writeFile(hostPath.path, '');
-        }
-      }
+      await makeMounts(podYaml);
       const made = await createPod(podYaml);
       expect(made.code, made.said).toBe(0);
       const pod = /^ {2}name: "([^"]+)"/m.exec(podYaml)![1]!;
       const [app] = await podmanJson<{ Config: { Env: string[] } }[]>('container', 'inspect', `${pod}-app`);
       const seen = Object.fromEntries(app!.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
       for (const [k, v] of Object.entries(accepted)) expect(seen[k], k).toBe(v);
+    });
+
+    it('takes a site folder whose name has spaces, quotes, a line separator and other scripts', async () => {
+      const name = uniqueName('dir');
+      const folder = 'my site "ü" \u2028 😀 \\ {{x}}';
+      await mkdir(path.join(ws.dir, folder), { recursive: true });
+      const file = await ws.writeSpec([`name: ${name}`, 'services:', '  web:', `    static: ${JSON.stringify(`./${folder}`)}`, ''].join('\n'));
+      const podYaml = (await render(file, { roots: ws.roots })).find((f) => f.path.endsWith('pod.yaml'))!.content;
+      await makeMounts(podYaml);
+      const made = await createPod(podYaml);
+      expect(made.code, made.said).toBe(0);
+      const pod = /^ {2}name: "([^"]+)"/m.exec(podYaml)![1]!;
+      const [nginx] = await podmanJson<{ Mounts: { Source: string; Destination: string }[] }[]>('container', 'inspect', `${pod}-nginx`);
+      expect(nginx!.Mounts.find((m) => m.Destination === '/srv/site')?.Source).toBe(path.join(ws.dir, folder));
     });
 
     // What the spec refuses in env values and paths, raw in a pod.yaml: podman's reader refuses it too.
