@@ -1,13 +1,20 @@
 /** The spec as a YAML document: parsed with positions, and refused when it is not plain YAML data. */
-import { Composer, Document, isCollection, isScalar, Lexer, LineCounter, Parser, visit, YAMLParseError, type CST, type Node } from 'yaml';
+import { Composer, Document, isCollection, isMap, isScalar, isSeq, Lexer, LineCounter, Parser, visit, YAMLParseError, type CST, type Node } from 'yaml';
 import { escaped, Problems, shownBare } from './positions.js';
 
 const ALIASES_MAX = 100;
 /** A spec is at most 6 levels deep; a deeper document is not a spec, and would overflow yaml's stack. */
 export const NESTING_MAX = 32;
 const CORE = 'tag:yaml.org,2002:';
-/** Tags that only say what plain YAML already reads: the value stays what it looks like. */
-const PLAIN_TAGS = new Set(['str', 'int', 'bool', 'null', 'map', 'seq'].map((t) => CORE + t));
+/** Tags that only say what plain YAML reads anyway, each with the check that its value is of its type. */
+const PLAIN_TAGS: ReadonlyMap<string, (node: unknown) => boolean> = new Map([
+  [`${CORE}str`, (n) => isScalar(n) && typeof n.value === 'string'],
+  [`${CORE}int`, (n) => isScalar(n) && typeof n.value === 'bigint'],
+  [`${CORE}bool`, (n) => isScalar(n) && typeof n.value === 'boolean'],
+  [`${CORE}null`, (n) => isScalar(n) && n.value === null],
+  [`${CORE}map`, (n) => isMap(n)],
+  [`${CORE}seq`, (n) => isSeq(n)],
+]);
 /** What the tags YAML does resolve would turn a value into, named for the message. */
 const TAG_MEANING: Readonly<Record<string, string>> = {
   binary: 'binary data',
@@ -95,9 +102,15 @@ const YAML_SAID_MAX = 160;
 function notPlain(node: unknown): string | undefined {
   if (!isScalar(node) && !isCollection(node)) return undefined;
   const { tag } = node;
-  if (tag === undefined || PLAIN_TAGS.has(tag)) return undefined;
+  if (tag === undefined) return undefined;
   const core = tag.startsWith(CORE) ? tag.slice(CORE.length) : undefined;
   const named = core === undefined ? shownTag(tag) : `!!${shownTag(core)}`;
+  const fits = PLAIN_TAGS.get(tag);
+  if (fits?.(node)) return undefined;
+  if (fits) {
+    // yaml keeps the text of a value its tag cannot read (`!!int ./site`), and only warns.
+    return `The YAML tag ${named} does not fit its value; podvoy does not guess which of the two you meant. Remove the tag, or write a value of its type.`;
+  }
   const meaning = core === undefined ? undefined : TAG_MEANING[core];
   return `The YAML tag ${named}${meaning ? ` (${meaning})` : ''} is not supported: podvoy reads plain strings, numbers, true/false, lists and maps, and never resolves, runs or expands a tag. Remove the tag and write the value itself.`;
 }

@@ -283,10 +283,11 @@ function mutate(r: Rng, text: string): string {
 
 /** Tags, each with whether plain YAML reads the value the same without it. */
 const TAGS: readonly [string, boolean][] = [
+  // A plain tag is harmless on a value of its type, and refused on any other (`!!int ./site`).
   ['!!str', true], ['!!int', true], ['!!map', true], ['!!seq', true], ['!!bool', true], ['!!null', true],
   ['!<tag:yaml.org,2002:str>', true], ['!!binary', false], ['!!timestamp', false], ['!!js/function', false],
   ['!!js/undefined', false], ['!env', false], ['!shell', false], ['!!set', false], ['!!omap', false], ['!!pairs', false],
-  ['!!float', false], ['!!python/object:os.system', false], ['!e!x', false], ['!', false], ['!\u009b', false],
+  ['!!float', false], ['!!python/object:os.system', false], ['!e!x', false], ['!', true], ['!\u009b', false],
 ];
 
 /** A spec from the grammar with tags put before some values; returns the text and whether any tag was not plain. */
