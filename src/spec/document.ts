@@ -79,6 +79,14 @@ export function readDocument(text: string, file: string): { doc: Document; probl
   if (doc.directives?.yaml.explicit && doc.directives.yaml.version !== '1.2') {
     problems.atOffset(0, '', `The spec declares %YAML ${doc.directives.yaml.version}, which reads some words and dates as other values; podvoy reads YAML 1.2. Remove the %YAML line.`);
   }
+  // Unresolved tags are reported at their node below; any other warning (an unknown directive,
+  // an unsupported %YAML version, an ambiguous anchor or indentation) means the document may not
+  // be read as written.
+  for (const warning of doc.warnings) {
+    if (warning.code === 'TAG_RESOLVE_FAILED') continue;
+    const fix = warning.code === 'BAD_DIRECTIVE' ? 'Remove the directive; podvoy reads plain YAML 1.2' : 'Fix the YAML at this position';
+    problems.atOffset(warning.pos[0], '', `YAML warns here: ${yamlSaid(warning.message)}. ${fix}.`);
+  }
   visit(doc, {
     Node(_, node) {
       const problem = notPlain(node);
