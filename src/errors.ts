@@ -98,6 +98,19 @@ export class EnvoyConfigError extends PodvoyError {
   }
 }
 
+/** nginx rejected a rendered configuration (`nginx -t`). */
+export class NginxConfigError extends PodvoyError {
+  constructor(
+    readonly file: string,
+    readonly output: string,
+  ) {
+    super(
+      `nginx rejects the configuration rendered to ${file}:\n    ${output.trim().split('\n').slice(-5).join('\n    ')}\n` +
+        'This is a podvoy bug if the spec validated; please report it with the spec.',
+    );
+  }
+}
+
 /** A host port the spec publishes is taken by something else. */
 export class PortInUseError extends PodvoyError {
   constructor(

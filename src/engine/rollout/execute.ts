@@ -1,7 +1,7 @@
 import { chmod, chown } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { EngineCommandError, EnvoyConfigError } from '../../errors.js';
+import { EngineCommandError, EnvoyConfigError, NginxConfigError } from '../../errors.js';
 import { IN_POD, clusterName } from '../../mesh/contract.js';
 import { podPaths, type PodPaths } from '../../mesh/layout.js';
 import { GATEWAY } from '../../mesh/names.js';
@@ -10,7 +10,7 @@ import type { MeshFile, Registry } from '../../mesh/registry.js';
 import { ensureDir, writeFileAtomic } from '../files.js';
 import { restoreMeshFiles, snapshotMeshFiles, waitForFiles, waitForHealthyHosts, writeMeshFiles, type WatchingEnvoy } from '../envoy/mesh-sync.js';
 import { podman, podmanSucceeds } from '../podman/podman.js';
-import { envoyValidateArgs, kubePlayArgs, networkCreateArgs, networkExistsArgs, podStartArgs, podStopArgs } from '../podman/args.js';
+import { envoyValidateArgs, kubePlayArgs, nginxTestArgs, networkCreateArgs, networkExistsArgs, podStartArgs, podStopArgs } from '../podman/args.js';
 import { removePods, type DeployedPod } from '../podman/pods.js';
 import { assertPortFree } from '../ports.js';
 import { targetOfDeployed, targetOfGateway, targetOfPlan, waitUntilReady, type ReadinessOptions } from '../envoy/readiness.js';
@@ -95,7 +95,7 @@ export async function executeRollout(
   // are registered, so that no route points at a service before it has a pod.
   await syncMesh(registryOf([...live.values()]), true);
   const fresh = starts.filter((s) => s.action !== 'restart');
-  if (fresh.length) progress(`checking ${fresh.length} Envoy configuration(s) with envoy --mode validate`);
+  if (fresh.length) progress(`checking ${fresh.length} pod configuration(s) with envoy --mode validate and nginx -t`);
   const written = await Promise.allSettled(fresh.map((s) => writePodFiles(s)));
   const failed = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
@@ -221,7 +221,7 @@ function adminSocketOf(place: DeploymentPlace, pod: string): string {
   return podPaths(place.roots, place.specName, pod).adminSocket;
 }
 
-/** Writes a pod's files and checks its Envoy config with the very image the pod will run. */
+/** Writes a pod's files and checks its Envoy and nginx configs with the very images the pod will run. */
 async function writePodFiles(start: PodStart): Promise<void> {
   const { paths, files } = start;
   await ensureDir(paths.configDir);
@@ -229,9 +229,16 @@ async function writePodFiles(start: PodStart): Promise<void> {
   await writeFileAtomic(paths.envoyConf, files.envoyYaml);
   if (files.nginxConf !== undefined) await writeFileAtomic(paths.nginxConf, files.nginxConf);
   await writeFileAtomic(paths.podYaml, files.podYaml);
-  await podman(envoyValidateArgs(start.envoyImage, paths.envoyConf, start.xdsDir, start.meshTlsDir)).catch((error: unknown) => {
-    throw error instanceof EngineCommandError ? new EnvoyConfigError(paths.envoyConf, error.stderr) : error;
-  });
+  // Both checks run in the very images the pod will run, at once.
+  await Promise.all([
+    podman(envoyValidateArgs(start.envoyImage, paths.envoyConf, start.xdsDir, start.meshTlsDir)).catch((error: unknown) => {
+      throw error instanceof EngineCommandError ? new EnvoyConfigError(paths.envoyConf, error.stderr) : error;
+    }),
+    start.nginxImage !== undefined &&
+      podman(nginxTestArgs(start.nginxImage, paths.nginxConf)).catch((error: unknown) => {
+        throw error instanceof EngineCommandError ? new NginxConfigError(paths.nginxConf, error.stderr) : error;
+      }),
+  ]);
 }
 
 async function ensureNetwork(network: string, specName: string): Promise<void> {
