@@ -158,7 +158,8 @@ export async function takeHostSnapshot(): Promise<HostSnapshot> {
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const exe = await readlink(`/proc/${pid}/exe`).catch(() => '');
-    if (exe.startsWith(`${KUBE_CACHE}/`)) snapshot.processes.push(exe);
+    // Daemons only: anyone may run the cache's kubectl or ctr, at any time.
+    if (exe.startsWith(`${KUBE_CACHE}/`) && !/\/(kubectl|ctr)$/.test(exe)) snapshot.processes.push(exe);
   }
   for (const key of Object.keys(snapshot)) snapshot[key]!.sort();
   return snapshot;
