@@ -3,7 +3,13 @@
  * as on podman, rendered as manifests and applied with kubectl.
  */
 import path from 'node:path';
-import { renderKubernetes, type KubernetesManifests } from './render/kubernetes.js';
+import { renderKubernetes, renderMeshTlsSecret, type KubeObject, type KubernetesManifests } from './render/kubernetes.js';
+import { SDS_RENDERER } from './render/mesh-tls.js';
+import { SDS_FILES, planMeshTls } from './mesh/identity.js';
+import { lockFile, type StateRoots } from './mesh/layout.js';
+import { ensureMeshCertificates, identityFiles } from './engine/pki/index.js';
+import { withLock } from './engine/rollout/lock.js';
+import { defaultRoots } from './index.js';
 import { TEMPLATE_NAMES, compileTemplates } from './render/templates.js';
 import { loadSpec } from './spec/load.js';
 import type { Spec } from './spec/model.js';
@@ -63,6 +69,8 @@ export async function buildSiteImagesOf(
 }
 
 export interface KubeOptions extends KubeTarget {
+  /** Where podvoy keeps the mesh's CA and certificates, as on podman. @default from PODVOY_STATE_DIR / PODVOY_RUN_DIR, else /var/lib/podvoy and /run/podvoy */
+  readonly roots?: StateRoots;
   /** Overrides the spec's kubernetes.registry for site images. */
   readonly registry?: string;
   /** How long the rollout and the first answer through the gateway may take. @default 180000 */
@@ -70,8 +78,25 @@ export interface KubeOptions extends KubeTarget {
   readonly onProgress?: (line: string) => void;
 }
 
+/**
+ * The mesh's identities as Secrets: made or renewed (past half their life) by the same pki as on
+ * podman, under the same lock. The CA stays in podvoy's state directory; only each identity's
+ * leaf, key and trust bundle go to the cluster. Nothing waits for podman's Envoys here: the
+ * kubelet hands the updated Secrets to the running Envoys.
+ */
+async function meshTlsSecretsOf(spec: Spec, manifests: KubernetesManifests, roots: StateRoots, onProgress?: (line: string) => void): Promise<KubeObject[]> {
+  const plan = planMeshTls(spec);
+  if (!plan) return [];
+  return withLock(lockFile(roots, spec.name), async () => {
+    await ensureMeshCertificates(plan, { roots, sds: SDS_RENDERER, envoys: 'none', ...(onProgress ? { onProgress } : {}) });
+    const secrets: KubeObject[] = [];
+    for (const secret of manifests.meshTlsSecrets) secrets.push(renderMeshTlsSecret(spec, secret, await identityFiles(spec.name, secret.workload, roots)));
+    return secrets;
+  });
+}
+
 /** What the engine needs to apply and wait: taken from the spec and its manifests. */
-function applyInput(spec: Spec, manifests: KubernetesManifests): KubeApplyInput {
+function applyInput(spec: Spec, manifests: KubernetesManifests, meshTlsSecrets: readonly KubeObject[] = []): KubeApplyInput {
   const deployments = manifests.objects.filter((o) => o.kind === 'Deployment');
   const images = [
     ...new Set(
@@ -98,13 +123,30 @@ function applyInput(spec: Spec, manifests: KubernetesManifests): KubeApplyInput 
     images,
     ...(gateway?.https ? { tls: { secret: GATEWAY_TLS_SECRET, ...(gateway.tls ? { source: gateway.tls } : {}) } } : {}),
     exposed,
-    meshConfigs: manifests.objects
-      .filter((o) => o.kind === 'ConfigMap' && o.metadata.name === kubeObjectNames(o.metadata.labels![KUBE_LABELS.name]!).mesh)
-      .map((o) => ({
-        selector: Object.entries(kubeSelector(spec, o.metadata.labels![KUBE_LABELS.name]!)).map(([k, v]) => `${k}=${v}`).join(','),
-        hash: createHash('sha256').update(JSON.stringify(o.data)).digest('hex').slice(0, 16),
-      })),
+    ...(meshTlsSecrets.length ? { secretsYaml: meshTlsSecrets.map((o) => stringify(o)).join('---\n') } : {}),
+    meshConfigs: inPlaceFiles(spec, manifests, meshTlsSecrets),
   };
+}
+
+/**
+ * Per workload, a hash of what its Envoy applies in place: the mesh ConfigMap's files and the
+ * identity Secret's SDS files (which name each new certificate and bundle; never the key itself).
+ */
+function inPlaceFiles(spec: Spec, manifests: KubernetesManifests, meshTlsSecrets: readonly KubeObject[]): KubeApplyInput['meshConfigs'] {
+  const byWorkload = new Map<string, unknown[]>();
+  const add = (workload: string, data: unknown) => byWorkload.set(workload, [...(byWorkload.get(workload) ?? []), data]);
+  for (const o of manifests.objects) {
+    const workload = o.metadata.labels?.[KUBE_LABELS.name];
+    if (o.kind === 'ConfigMap' && workload && o.metadata.name === kubeObjectNames(workload).mesh) add(workload, o.data);
+  }
+  for (const o of meshTlsSecrets) {
+    const data = o.data as Record<string, string>;
+    add(o.metadata.labels![KUBE_LABELS.name]!, [SDS_FILES.certificate, SDS_FILES.trust].map((f) => data[f]));
+  }
+  return [...byWorkload].map(([workload, data]) => ({
+    selector: Object.entries(kubeSelector(spec, workload)).map(([k, v]) => `${k}=${v}`).join(','),
+    hash: createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 16),
+  }));
 }
 
 /**
@@ -115,7 +157,8 @@ function applyInput(spec: Spec, manifests: KubernetesManifests): KubeApplyInput 
 export async function kubeApply(file: string, options: KubeOptions = {}): Promise<KubeApplyResult> {
   const spec = await loadForCluster(file, options.registry);
   const manifests = await manifestsOf(spec);
-  return applyToCluster(applyInput(spec, manifests), {
+  const secrets = await meshTlsSecretsOf(spec, manifests, options.roots ?? defaultRoots(), options.onProgress);
+  return applyToCluster(applyInput(spec, manifests, secrets), {
     target: targetOf(options),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -46,7 +46,10 @@ const MESH_TLS_IN_CONTAINER = {
 
 /** What differs in the Envoy bootstrap between targets. */
 export interface EnvoyTargetOptions {
-  /** A listener on the pod network that answers Envoy's /ready alone (for the kubelet's probes). */
+  /**
+   * A listener on the pod network for the kubelet's probes: Envoy's /ready alone, and with mTLS
+   * the app's health as the sidecar sees it (MESH_HEALTH_PATH).
+   */
   readonly probePort?: number;
 }
 
@@ -85,7 +88,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
       cluster: clusterName(u.service),
     })),
     xds: XDS_IN_CONTAINER,
-    probe: target.probePort === undefined ? false : { port: target.probePort },
+    probe: target.probePort === undefined ? false : { port: target.probePort, health: plan.meshTls ? MESH_HEALTH_PATH : false },
     responseHeaders: serviceHeaders(service),
     compression: COMPRESSION,
     compressors: COMPRESSION.compressors,

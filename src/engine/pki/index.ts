@@ -32,6 +32,12 @@ export interface PkiOptions {
   readonly force?: boolean;
   /** The clock, for tests. */
   readonly now?: () => Date;
+  /**
+   * Which running Envoys each step waits for: podman's pods of the deployment, or none (on a
+   * cluster, where `kube apply` hands the files to the kubelet as Secrets).
+   * @default 'podman'
+   */
+  readonly envoys?: 'podman' | 'none';
 }
 
 /** One identity's certificate as podvoy keeps it. */
@@ -105,6 +111,28 @@ export async function renewMeshCertificates(specName: string, options: PkiOption
   });
 }
 
+/**
+ * The files an Envoy of `identity` reads, by name in its directory: the two SDS files and the
+ * certificate, key and trust bundle they name, as they are now. What a cluster gets as the
+ * identity's Secret (the CA's key is never among them).
+ */
+export async function identityFiles(specName: string, identity: string, roots: StateRoots): Promise<Record<string, string>> {
+  const store = new PkiStore(roots, specName);
+  const id: Identity = { name: identity, spiffeId: '', envoy: true };
+  const files: Record<string, string> = {};
+  for (const sds of [SDS_FILES.certificate, SDS_FILES.trust]) {
+    const text = await store.readIdentityFile(id, sds);
+    if (text === undefined) throw new CertificateError(`The identity ${identity} of ${specName} has no ${sds} in ${store.identityDir(identity)}. podvoy bug: its certificates were not made first.`);
+    files[sds] = text;
+    for (const name of Object.values(sdsFileNames(text))) {
+      const pem = await store.readIdentityFile(id, name);
+      if (pem === undefined) throw new CertificateError(`${sds} of ${identity} names ${name}, which is missing from ${store.identityDir(identity)}. Run \`podvoy certs renew ${specName} --force\`.`);
+      files[name] = pem;
+    }
+  }
+  return files;
+}
+
 /** Whether a deployment was played with mTLS, so that it has certificates to renew. */
 export async function hasMeshCertificates(specName: string, roots: StateRoots): Promise<boolean> {
   return (await new PkiStore(roots, specName).readState()) !== undefined;
@@ -143,7 +171,7 @@ async function converge(store: PkiStore, plan: MeshTlsPlan, caSource: 'podvoy' |
   const ca = await (await x509()).loadCa(pair, path.join(store.caDir, 'ca.pem'));
   const caCert = new X509Certificate(pair.cert);
   const retiring = await store.readPreviousCa();
-  const envoys = await runningEnvoys(plan, options.roots);
+  const envoys = options.envoys === 'none' ? [] : await runningEnvoys(plan, options.roots);
 
   // 1. Trust every root a running Envoy's leaf may come from.
   await applyTrust(store, plan, [pair.cert, ...(retiring ? [retiring] : [])], envoys, options);
@@ -173,7 +201,7 @@ async function converge(store: PkiStore, plan: MeshTlsPlan, caSource: 'podvoy' |
     await store.dropPreviousCa();
   }
   for (const identity of plan.identities) await prune(store, identity);
-  return describeAll(store, plan, caSource, pair.cert, renewed);
+  return describeAll(store, plan, caSource, pair.cert, renewed, options.envoys !== 'none');
 }
 
 async function issueFor(store: PkiStore, identity: Identity, ca: SigningCa, lifetimeMs: number, now: Date, sds: SdsRenderer): Promise<void> {
@@ -268,9 +296,16 @@ async function prune(store: PkiStore, identity: Identity): Promise<void> {
   await store.pruneIdentity(identity, keep);
 }
 
-async function describeAll(store: PkiStore, plan: MeshTlsPlan, source: 'podvoy' | 'user', caPem: string, renewed: readonly string[]): Promise<CertificatesResult> {
+async function describeAll(
+  store: PkiStore,
+  plan: MeshTlsPlan,
+  source: 'podvoy' | 'user',
+  caPem: string,
+  renewed: readonly string[],
+  podman = true,
+): Promise<CertificatesResult> {
   const ca = new X509Certificate(caPem);
-  const pods = (await listPods(plan.specName).catch(() => [])).filter((p) => p.status === 'Running');
+  const pods = podman ? (await listPods(plan.specName).catch(() => [])).filter((p) => p.status === 'Running') : [];
   const certificates: CertificateInfo[] = [];
   for (const identity of plan.identities) {
     const leaf = await store.currentLeaf(identity);
