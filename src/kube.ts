@@ -16,7 +16,7 @@ import type { Spec } from './spec/model.js';
 import { PACKAGE_ROOT, readTextFiles, writeFileAtomic } from './engine/files.js';
 import { resolveImages } from './engine/podman/images.js';
 import { buildSiteImages, siteImageRefs, type BuiltSiteImage } from './engine/podman/site-images.js';
-import { kubeApply as applyToCluster, kubeDelete as deleteFromCluster, type KubeApplyInput, type KubeApplyResult } from './engine/kubernetes/apply.js';
+import { kubeApply as applyToCluster, kubeDelete as deleteFromCluster, preflight, type KubeApplyInput, type KubeApplyResult } from './engine/kubernetes/apply.js';
 import { runKubeDoctor } from './engine/kubernetes/doctor.js';
 import type { KubeTarget } from './engine/kubernetes/kubectl-args.js';
 import type { Check } from './engine/podman/doctor.js';
@@ -157,6 +157,8 @@ function inPlaceFiles(spec: Spec, manifests: KubernetesManifests, meshTlsSecrets
 export async function kubeApply(file: string, options: KubeOptions = {}): Promise<KubeApplyResult> {
   const spec = await loadForCluster(file, options.registry);
   const manifests = await manifestsOf(spec);
+  // No certificate is made for a cluster that would refuse the deployment anyway.
+  if (manifests.meshTlsSecrets.length) await preflight(applyInput(spec, manifests), targetOf(options));
   const secrets = await meshTlsSecretsOf(spec, manifests, options.roots ?? defaultRoots(), options.onProgress);
   return applyToCluster(applyInput(spec, manifests, secrets), {
     target: targetOf(options),

@@ -1,16 +1,16 @@
 import { X509Certificate } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { access, readFile, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSiteImagesOf, kubeApply, kubeDelete, type KubeApplyResult } from '../../src/index.js';
+import { KubeUnreachableError, buildSiteImagesOf, kubeApply, kubeDelete, type KubeApplyResult } from '../../src/index.js';
 import { PACKAGE_ROOT } from '../../src/engine/files.js';
 import { identityFiles } from '../../src/engine/pki/index.js';
 import { issueLeaf, loadCa } from '../../src/engine/pki/x509.js';
-import { SDS_FILES, caDir, identityDir, podvoyClientFiles, spiffeId } from '../../src/mesh/identity.js';
+import { SDS_FILES, caDir, identityDir, pkiDir, podvoyClientFiles, spiffeId } from '../../src/mesh/identity.js';
 import { renderSdsCertificate } from '../../src/render/mesh-tls.js';
 import { uniqueName, workspace, type Workspace } from '../support/e2e.js';
 import { kubectl, kubectlApply, kubectlJson, loadImagesIntoCluster, localPodvoyImage, pollUntil, testClusterKubeconfig } from '../support/kube-cluster.js';
@@ -310,5 +310,13 @@ describe('the mesh example on a Kubernetes cluster, with mTLS', () => {
     expect(served).toBeGreaterThan(20);
     // The other identities were not due: their Secrets still name the same certificates.
     expect(parse((await secretFiles('api-mesh-tls'))[SDS_FILES.certificate]!)).toEqual(parse((await identityFiles(name, 'api', ws.roots))[SDS_FILES.certificate]!));
+  });
+
+  it('makes no certificate for a cluster it cannot reach', async () => {
+    const other = uniqueName('ktu');
+    const spec = path.join(ws.dir, 'unreachable.yaml');
+    await writeFile(spec, (await readFile(file, 'utf8')).replace(/^name: .*$/m, `name: ${other}`));
+    await expect(kubeApply(spec, { kubeconfig: path.join(ws.dir, 'no-kubeconfig'), roots: ws.roots, timeoutMs: 20_000 })).rejects.toBeInstanceOf(KubeUnreachableError);
+    await expect(access(pkiDir(ws.roots, other))).rejects.toThrow(/ENOENT/);
   });
 });
