@@ -7,7 +7,7 @@ import { renderKubernetes, renderMeshTlsSecret, type KubeObject, type Kubernetes
 import { SDS_RENDERER } from './render/mesh-tls.js';
 import { SDS_FILES, planMeshTls } from './mesh/identity.js';
 import { lockFile, type StateRoots } from './mesh/layout.js';
-import { ensureMeshCertificates, identityFiles } from './engine/pki/index.js';
+import { ensureMeshCertificates, identityFiles, type RotationStep } from './engine/pki/index.js';
 import { withLock } from './engine/rollout/lock.js';
 import { defaultRoots } from './index.js';
 import { TEMPLATE_NAMES, compileTemplates } from './render/templates.js';
@@ -18,6 +18,7 @@ import { resolveImages } from './engine/podman/images.js';
 import { buildSiteImages, siteImageRefs, type BuiltSiteImage } from './engine/podman/site-images.js';
 import { kubeApply as applyToCluster, kubeDelete as deleteFromCluster, preflight, type KubeApplyInput, type KubeApplyResult } from './engine/kubernetes/apply.js';
 import { runKubeDoctor } from './engine/kubernetes/doctor.js';
+import { applyMeshTlsStep } from './engine/kubernetes/mesh-tls.js';
 import type { KubeTarget } from './engine/kubernetes/kubectl-args.js';
 import type { Check } from './engine/podman/doctor.js';
 import { createHash } from 'node:crypto';
@@ -81,18 +82,52 @@ export interface KubeOptions extends KubeTarget {
 /**
  * The mesh's identities as Secrets: made or renewed (past half their life) by the same pki as on
  * podman, under the same lock. The CA stays in podvoy's state directory; only each identity's
- * leaf, key and trust bundle go to the cluster. Nothing waits for podman's Envoys here: the
- * kubelet hands the updated Secrets to the running Envoys.
+ * leaf, key and trust bundle go to the cluster. The kubelet hands updated Secrets to the running
+ * Envoys; during a CA rotation each step is applied, and seen on every Envoy's /certs, before
+ * the next (the new root trusted everywhere, then every leaf reissued, then the old root gone).
  */
-async function meshTlsSecretsOf(spec: Spec, manifests: KubernetesManifests, roots: StateRoots, onProgress?: (line: string) => void): Promise<KubeObject[]> {
+async function meshTlsSecretsOf(spec: Spec, manifests: KubernetesManifests, options: KubeOptions): Promise<KubeObject[]> {
   const plan = planMeshTls(spec);
   if (!plan) return [];
-  return withLock(lockFile(roots, spec.name), async () => {
-    await ensureMeshCertificates(plan, { roots, sds: SDS_RENDERER, envoys: 'none', ...(onProgress ? { onProgress } : {}) });
+  const roots = options.roots ?? defaultRoots();
+  const secretsNow = async () => {
     const secrets: KubeObject[] = [];
     for (const secret of manifests.meshTlsSecrets) secrets.push(renderMeshTlsSecret(spec, secret, await identityFiles(spec.name, secret.workload, roots)));
     return secrets;
+  };
+  const publish = async (step: RotationStep) => {
+    options.onProgress?.(step.kind === 'trust' ? 'CA rotation: every Envoy trusts the new root beside the old' : 'CA rotation: every Envoy runs a certificate of the new CA');
+    const secrets = await secretsNow();
+    const envoys = manifests.meshTlsSecrets.map((s) => ({
+      selector: selectorOf(spec, s.workload),
+      probePort: probePortOf(manifests, s.workload),
+      caSerial: step.caSerial,
+      leafSerial: step.leaves[s.workload]!,
+    }));
+    const yaml = secrets.map((o) => stringify(o)).join('---\n');
+    await applyMeshTlsStep(targetOf(options), { namespace: manifests.namespace, secretsYaml: yaml, nudges: inPlaceFiles(spec, manifests, secrets), envoys }, options.timeoutMs ?? 180_000);
+  };
+  return withLock(lockFile(roots, spec.name), async () => {
+    await ensureMeshCertificates(plan, { roots, sds: SDS_RENDERER, envoys: 'none', publish, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    return secretsNow();
   });
+}
+
+function selectorOf(spec: Spec, workload: string): string {
+  return Object.entries(kubeSelector(spec, workload)).map(([k, v]) => `${k}=${v}`).join(',');
+}
+
+/** The port of a workload's Envoy probe listener, as its Deployment names it. */
+function probePortOf(manifests: KubernetesManifests, workload: string): number {
+  const deployment = manifests.objects.find((o) => o.kind === 'Deployment' && o.metadata.name === kubeObjectNames(workload).deployment)!;
+  const pod = (deployment.spec as { template: { spec: { initContainers?: PodContainer[]; containers: PodContainer[] } } }).template.spec;
+  const envoy = [...(pod.initContainers ?? []), ...pod.containers].find((c) => c.name === 'envoy')!;
+  return envoy.ports.find((p) => p.name === 'probe')!.containerPort;
+}
+
+interface PodContainer {
+  readonly name: string;
+  readonly ports: readonly { readonly name: string; readonly containerPort: number }[];
 }
 
 /** What the engine needs to apply and wait: taken from the spec and its manifests. */
@@ -144,7 +179,7 @@ function inPlaceFiles(spec: Spec, manifests: KubernetesManifests, meshTlsSecrets
     add(o.metadata.labels![KUBE_LABELS.name]!, [SDS_FILES.certificate, SDS_FILES.trust].map((f) => data[f]));
   }
   return [...byWorkload].map(([workload, data]) => ({
-    selector: Object.entries(kubeSelector(spec, workload)).map(([k, v]) => `${k}=${v}`).join(','),
+    selector: selectorOf(spec, workload),
     hash: createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 16),
   }));
 }
@@ -159,7 +194,7 @@ export async function kubeApply(file: string, options: KubeOptions = {}): Promis
   const manifests = await manifestsOf(spec);
   // No certificate is made for a cluster that would refuse the deployment anyway.
   if (manifests.meshTlsSecrets.length) await preflight(applyInput(spec, manifests), targetOf(options));
-  const secrets = await meshTlsSecretsOf(spec, manifests, options.roots ?? defaultRoots(), options.onProgress);
+  const secrets = await meshTlsSecretsOf(spec, manifests, options);
   return applyToCluster(applyInput(spec, manifests, secrets), {
     target: targetOf(options),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),

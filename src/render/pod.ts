@@ -48,7 +48,8 @@ const MESH_TLS_IN_CONTAINER = {
 export interface EnvoyTargetOptions {
   /**
    * A listener on the pod network for the kubelet's probes: Envoy's /ready alone, and with mTLS
-   * the app's health as the sidecar sees it (MESH_HEALTH_PATH).
+   * the app's health as the sidecar sees it (MESH_HEALTH_PATH) and Envoy's /certs (public
+   * details only), by which `kube apply` follows a CA rotation.
    */
   readonly probePort?: number;
 }
@@ -88,7 +89,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
       cluster: clusterName(u.service),
     })),
     xds: XDS_IN_CONTAINER,
-    probe: target.probePort === undefined ? false : { port: target.probePort, health: plan.meshTls ? MESH_HEALTH_PATH : false },
+    probe: target.probePort === undefined ? false : { port: target.probePort, health: plan.meshTls ? MESH_HEALTH_PATH : false, certs: plan.meshTls !== undefined },
     responseHeaders: serviceHeaders(service),
     compression: COMPRESSION,
     compressors: COMPRESSION.compressors,
@@ -141,7 +142,7 @@ export function renderGateway(templates: Templates, plan: GatewayPlan, target: E
     xds: XDS_IN_CONTAINER,
     maxConnections: gateway.maxConnections,
     maxHeapBytes: GATEWAY_MAX_HEAP_BYTES,
-    probe: target.probePort === undefined ? false : { port: target.probePort },
+    probe: target.probePort === undefined ? false : { port: target.probePort, certs: plan.spec.mtls !== undefined },
   });
   return { podYaml, envoyYaml };
 }

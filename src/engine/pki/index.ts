@@ -38,6 +38,21 @@ export interface PkiOptions {
    * @default 'podman'
    */
   readonly envoys?: 'podman' | 'none';
+  /**
+   * With `envoys: 'none'`, called during a CA rotation after each step that the next one needs
+   * every Envoy to have applied (the new root trusted; every leaf reissued): it hands the
+   * identities' files to the Envoys and returns once they run them.
+   */
+  readonly publish?: (step: RotationStep) => Promise<void>;
+}
+
+/** One step of a CA rotation, and what every Envoy must run once it is applied. */
+export interface RotationStep {
+  readonly kind: 'trust' | 'certificates';
+  /** The serial of the CA that signs now: the first root of every trust bundle. */
+  readonly caSerial: string;
+  /** Each Envoy identity's certificate serial. */
+  readonly leaves: Readonly<Record<string, string>>;
 }
 
 /** One identity's certificate as podvoy keeps it. */
@@ -173,8 +188,19 @@ async function converge(store: PkiStore, plan: MeshTlsPlan, caSource: 'podvoy' |
   const retiring = await store.readPreviousCa();
   const envoys = options.envoys === 'none' ? [] : await runningEnvoys(plan, options.roots);
 
+  const publish = async (kind: RotationStep['kind']) => {
+    if (!options.publish) return;
+    const leaves: Record<string, string> = {};
+    for (const identity of plan.identities.filter((i) => i.envoy)) {
+      const leaf = await store.currentLeaf(identity);
+      if (leaf) leaves[identity.name] = leaf.cert.serialNumber.toLowerCase();
+    }
+    await options.publish({ kind, caSerial: caCert.serialNumber.toLowerCase(), leaves });
+  };
+
   // 1. Trust every root a running Envoy's leaf may come from.
-  await applyTrust(store, plan, [pair.cert, ...(retiring ? [retiring] : [])], envoys, options);
+  const trustChanged = await applyTrust(store, plan, [pair.cert, ...(retiring ? [retiring] : [])], envoys, options);
+  if (retiring && trustChanged) await publish('trust');
 
   // 2. Reissue the leaves that are missing, due, from another CA, for another ID, or forced.
   const renewed: string[] = [];
@@ -193,6 +219,7 @@ async function converge(store: PkiStore, plan: MeshTlsPlan, caSource: 'podvoy' |
     renewed.push(identity.name);
   }
   await applyCertificates(store, plan, envoys, options);
+  if (retiring && renewed.length) await publish('certificates');
 
   // 3. A retired root goes once every leaf comes from the current one.
   if (retiring) {
@@ -230,7 +257,8 @@ function bundleName(bundle: string): string {
   return `trust-${createHash('sha256').update(bundle).digest('hex').slice(0, 12)}.pem`;
 }
 
-async function applyTrust(store: PkiStore, plan: MeshTlsPlan, roots: readonly string[], envoys: readonly RunningEnvoy[], options: PkiOptions): Promise<void> {
+/** Writes the trust bundle of `roots` where it differs; says whether an Envoy's bundle changed. */
+async function applyTrust(store: PkiStore, plan: MeshTlsPlan, roots: readonly string[], envoys: readonly RunningEnvoy[], options: PkiOptions): Promise<boolean> {
   const bundle = roots.map((r) => (r.endsWith('\n') ? r : `${r}\n`)).join('');
   const changed: { identity: string; sds: SdsFile }[] = [];
   for (const identity of plan.identities) {
@@ -246,6 +274,7 @@ async function applyTrust(store: PkiStore, plan: MeshTlsPlan, roots: readonly st
     changed.push({ identity: identity.name, sds });
   }
   for (const { identity, sds } of changed) await waitForSecret(envoys.filter((e) => e.identity === identity), SDS_SECRETS.trust, sds.version, options);
+  return changed.length > 0;
 }
 
 async function applyCertificates(store: PkiStore, plan: MeshTlsPlan, envoys: readonly RunningEnvoy[], options: PkiOptions): Promise<void> {

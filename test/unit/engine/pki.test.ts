@@ -118,6 +118,43 @@ describe('identities for a cluster', () => {
     }
   });
 
+  it('hands each step of a CA rotation to `publish` before it takes the next', async () => {
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'podvoy-pki-'));
+    const roots = { stateDir, runDir: path.join(stateDir, 'run') };
+    try {
+      const first = await ensureMeshCertificates(plan, { roots, sds: SDS_RENDERER, envoys: 'none', publish: async () => expect.unreachable() });
+      const serials = (r: typeof first) => Object.fromEntries(r.certificates.filter((c) => c.identity !== 'podvoy').map((c) => [c.identity, c.serial]));
+      const own = await createCa('own');
+      writeFileSync(path.join(stateDir, 'own.pem'), own.cert);
+      writeFileSync(path.join(stateDir, 'own-key.pem'), own.key);
+      const steps: { kind: string; caSerial: string; leaves: Record<string, string>; trust: string }[] = [];
+      const rotated = await ensureMeshCertificates(
+        { ...plan, ca: { cert: path.join(stateDir, 'own.pem'), key: path.join(stateDir, 'own-key.pem') } },
+        {
+          roots,
+          sds: SDS_RENDERER,
+          envoys: 'none',
+          publish: async (step) => {
+            const files = await identityFiles('shop', 'api', roots);
+            steps.push({ ...step, trust: Object.entries(files).find(([k]) => k.startsWith('trust-'))![1] });
+          },
+        },
+      );
+      const ownSerial = new X509Certificate(own.cert).serialNumber.toLowerCase();
+      const oldCa = first.ca.fingerprint;
+      expect(steps.map((s) => [s.kind, s.caSerial])).toEqual([['trust', ownSerial], ['certificates', ownSerial]]);
+      // First both roots with the old leaves, then the new leaves; the old root goes last.
+      expect(steps[0]!.leaves).toEqual(serials(first));
+      expect(steps[1]!.leaves).toEqual(serials(rotated));
+      expect(Object.values(steps[1]!.leaves).some((s) => Object.values(serials(first)).includes(s))).toBe(false);
+      expect(steps.map((s) => s.trust.match(/BEGIN CERTIFICATE/g)!.length)).toEqual([2, 2]);
+      expect((await identityFiles('shop', 'api', roots))[Object.keys(await identityFiles('shop', 'api', roots)).find((k) => k.startsWith('trust-'))!]).toBe(`${own.cert.trimEnd()}\n`);
+      expect(rotated.ca.fingerprint).not.toBe(oldCa);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an identity whose certificates were never made', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'podvoy-pki-'));
     try {

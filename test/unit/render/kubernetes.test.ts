@@ -111,6 +111,20 @@ describe('Kubernetes manifests', () => {
     expect(app.readinessProbe.httpGet).toEqual({ path: '/.podvoy/health', port: 9902 });
   });
 
+  it.each(['web', 'gateway'])('passes GET /ready and /certs (public details, for a CA rotation) of %s to the admin interface, and nothing else', (workload) => {
+    const envoy = parse(find(render(MESH).objects, 'ConfigMap', `${workload}-config`).data['envoy.yaml']);
+    const probe = envoy.static_resources.listeners.find((l: any) => l.name === 'probe');
+    const routes = probe.filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes;
+    expect(routes.map((r: any) => [r.match.path ?? r.match.prefix, r.route?.cluster ?? r.direct_response.status])).toEqual([
+      ['/ready', 'admin'],
+      ['/certs', 'admin'],
+      ['/', 404],
+    ]);
+    const plain = parse(find(render(`${MESH}mtls: false\n`).objects, 'ConfigMap', `${workload}-config`).data['envoy.yaml']);
+    const plainRoutes = plain.static_resources.listeners.find((l: any) => l.name === 'probe').filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes;
+    expect(plainRoutes.map((r: any) => r.match.path ?? r.match.prefix)).toEqual(['/ready', '/']);
+  });
+
   it('keeps plain HTTP with mtls: false: no identity, no Secret, the app ready through its sidecar', () => {
     const { objects, meshTlsSecrets, yaml } = render(`${MESH}mtls: false\n`);
     expect(meshTlsSecrets).toEqual([]);
