@@ -56,6 +56,11 @@ export async function loadSpec(file: string): Promise<Spec> {
 export interface PlayOptions extends CommonOptions, ReadinessOptions {
   /** How many pods start at once. @default the number of cores */
   readonly concurrency?: number;
+  /**
+   * With `gateway.tls.acme`: `force` orders a certificate now, whatever the renewal schedule;
+   * `trust` (PEM) is trusted for the ACME server's HTTPS beside the system's CAs (a private ACME server).
+   */
+  readonly acme?: { readonly force?: boolean; readonly trust?: string };
 }
 
 /** Plays a spec file: returns once every service serves through its sidecar. */
