@@ -93,7 +93,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     await waitFor(() => get(`https://127.0.0.1:${apiPort}/dir`, apiCa).then(() => true, () => false), 'Pebble to answer');
   };
   const stopChild = async (child: ChildProcess | undefined) => {
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await exited;

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import path from 'node:path';
 import * as acme from 'acme-client';
 import { AcmeError, MeshTimeoutError } from '../../errors.js';
@@ -8,6 +9,7 @@ import { IN_POD } from '../../mesh/contract.js';
 import { acmeDir, type StateRoots } from '../../mesh/layout.js';
 import type { GatewayAcme } from '../../mesh/plan.js';
 import { secretVersions } from '../envoy/admin.js';
+import { httpGet } from '../envoy/http.js';
 import { waitForFiles, writeMeshFiles, type WatchingEnvoy } from '../envoy/mesh-sync.js';
 import { ensureDir } from '../files.js';
 import { writeOwned } from '../pki/store.js';
@@ -109,7 +111,13 @@ export async function readAcmeStatus(specName: string, roots: StateRoots, domain
 async function order(specName: string, gateway: GatewayAcme, envoy: WatchingEnvoy, options: AcmeOptions): Promise<AcmeCertificateRecord> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const { email, directory, domains } = gateway.settings;
-  if (options.trust) acme.axios.defaults.httpsAgent = new Agent({ ca: options.trust });
+  const ca = options.trust ? [...rootCertificates, options.trust].join('\n') : undefined;
+  if (ca) acme.axios.defaults.httpsAgent = new Agent({ ca });
+  // acme-client retries a server that does not answer for a minute, then reports an error that
+  // has lost the reason: ask once first.
+  await httpGet(directory, { timeoutMs: 10_000, ...(ca ? { ca } : {}) }).catch((error: unknown) => {
+    throw new Error(`it cannot be reached: ${describeFailure(error)}`);
+  });
   const client = new acme.Client({ directoryUrl: directory, accountKey: await accountKey(acmeDir(options.roots, specName)), backoffAttempts: 10, backoffMin: 1000, backoffMax: 10_000 });
   const [key, csr] = await acme.crypto.createCsr({ commonName: domains[0]!, altNames: [...domains] }, await acme.crypto.createPrivateEcdsaKey());
   const pending = new Map<string, string>();
