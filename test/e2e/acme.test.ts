@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { play, type PlayResult } from '../../src/index.js';
 import { SpecError } from '../../src/errors.js';
-import { freePort, podmanLines, uniqueName, workspace, type Workspace } from '../support/e2e.js';
+import { cli, freePort, podmanLines, uniqueName, workspace, type Workspace } from '../support/e2e.js';
 import { startPebble, type Pebble } from '../support/pebble.js';
 import { steadyLoad } from '../support/steady-load.js';
 
@@ -103,6 +103,20 @@ describe('the gateway with gateway.tls.acme', () => {
     expect(res.status).toBe(301);
     expect(res.headers.location).toBe(`https://${DOMAINS[0]}:${ports.https}/posts/hello.html`);
     expect((await get(DOMAINS[0]!, ports.http, '/.well-known/acme-challenge/abcdefghijklmnopqrstuvwxyz', false)).status).toBe(404);
+  });
+
+  it('shows issuer, expiry and the last attempt in `podvoy certs`, and `certs renew` leaves a fresh certificate be', async () => {
+    const env = { PODVOY_STATE_DIR: ws.roots.stateDir, PODVOY_RUN_DIR: ws.roots.runDir };
+    const c = first.acme!.certificate!;
+    const listed = await cli(['certs', name], env);
+    expect(listed.stdout).toContain(
+      `gateway (ACME)  ${DOMAINS.join(', ')}  issuer ${c.issuer}  serial ${c.serial}  until ${c.notAfter}, renewed after ${c.renewAfter}\n` +
+        `  last attempt ${first.acme!.lastAttempt!.at}: issued\n`,
+    );
+    expect(c.issuer).toMatch(/^Pebble Intermediate CA /);
+    const renewed = await cli(['certs', 'renew', specFile], { ...env, NODE_EXTRA_CA_CERTS: '' });
+    expect(renewed).toMatchObject({ code: 0 });
+    expect(renewed.stdout).toContain(`serial ${c.serial}`);
   });
 
   it('renews under constant load with no failed request, the same gateway process and a new serial on the wire', async () => {
