@@ -214,15 +214,21 @@ export async function gatewayCertificate(fileOrName: string, options: CommonOpti
 
 /**
  * Renews the gateway's ACME certificate when due (now with `force`), the running gateway
- * answering the challenges; undefined when the spec has no `gateway.tls.acme`. Takes the spec
- * file: the certificate's names and server are the spec's.
+ * answering the challenges; undefined when the spec has no `gateway.tls.acme`, or `file` is a
+ * deployment's name: the certificate's names and server are the spec file's.
  */
 export async function renewGatewayCertificate(
   file: string,
   options: CommonOptions & ReadinessOptions & { readonly force?: boolean; readonly trust?: string } = {},
 ): Promise<AcmeStatus | undefined> {
   const roots = options.roots ?? defaultRoots();
-  const [{ loadDeployment }, { renewGatewayCertificate: renew }] = await Promise.all([pipeline(), import('./engine/acme/renew.js')]);
+  const [{ loadDeployment }, { renewGatewayCertificate: renew }, { stat }] = await Promise.all([
+    pipeline(),
+    import('./engine/acme/renew.js'),
+    import('node:fs/promises'),
+  ]);
+  // A deployment's name (as the mTLS renewal timer gives) says nothing of its domains.
+  if (!(await stat(file).then((s) => s.isFile(), () => false))) return undefined;
   const deployment = await loadDeployment(file, roots, false);
   if (!deployment.acme) return undefined;
   return renew(deployment, {

@@ -61,6 +61,7 @@ export async function renew(spec: string, opts: { force?: boolean }): Promise<vo
   if (gateway) {
     const renewed = await renewGatewayCertificate(spec, { onProgress: progressPrinter(), ...force });
     if (renewed) printGateway(renewed);
+    else process.stdout.write('gateway (ACME): not renewed from a deployment name; give the spec file (podvoy certs renew path/to/podvoy.yaml), or play it\n');
     if (renewed?.outcome === 'failed') process.exitCode = 1;
   }
 }

@@ -81,6 +81,7 @@ export async function ensureAcmeCertificate(specName: string, gateway: GatewayAc
   const record = await readRecord(dir);
   const decision = decideOrder(record, { directory, domains }, now, options.force);
   if (!decision.order) return statusOf(record!, decision.why, domains);
+  if (!record?.certificate) progress(`the gateway serves a self-signed certificate until ${directory} issues one`);
   progress(`asking ${directory} for a certificate for ${domains.join(', ')} (${decision.why})`);
   let next: AcmeRecord;
   try {
@@ -112,7 +113,8 @@ async function order(specName: string, gateway: GatewayAcme, envoy: WatchingEnvo
   const timeoutMs = options.timeoutMs ?? 30_000;
   const { email, directory, domains } = gateway.settings;
   const ca = options.trust ? [...rootCertificates, options.trust].join('\n') : undefined;
-  if (ca) acme.axios.defaults.httpsAgent = new Agent({ ca });
+  // acme-client has one axios instance per process: each order sets (or clears) what it trusts.
+  acme.axios.defaults.httpsAgent = ca ? new Agent({ ca }) : undefined;
   // acme-client retries a server that does not answer for a minute, then reports an error that
   // has lost the reason: ask once first.
   await httpGet(directory, { timeoutMs: 10_000, ...(ca ? { ca } : {}) }).catch((error: unknown) => {
