@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import { IN_POD } from '../mesh/contract.js';
+import { GATEWAY_TLS, IN_POD } from '../mesh/contract.js';
 import type { SdsFile } from '../mesh/identity.js';
 
 /**
@@ -9,12 +9,6 @@ import type { SdsFile } from '../mesh/identity.js';
  * directory (https://www.envoyproxy.io/docs/envoy/latest/configuration/security/secret#key-rotation),
  * so a new certificate is served without a restart or a listener drain.
  */
-
-/** The file names of the gateway's TLS directory that podvoy fixes. */
-export const GATEWAY_TLS_FILES = { sds: 'sds-certificate.yaml', selfSignedCert: 'cert.pem', selfSignedKey: 'key.pem' } as const;
-
-/** The SDS secret the gateway's HTTPS listener takes its certificate from. */
-export const GATEWAY_CERTIFICATE_SECRET = 'gateway_certificate';
 
 /** Where HTTP-01 challenges are asked for (RFC 8555 section 8.3). */
 export const ACME_CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
@@ -30,10 +24,10 @@ const SECRET_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.
 /** The HTTPS listener's subscription to the gateway's certificate. */
 export function gatewayCertificateSds(): object {
   return {
-    name: GATEWAY_CERTIFICATE_SECRET,
+    name: GATEWAY_TLS.secret,
     sds_config: {
       resource_api_version: 'V3',
-      path_config_source: { path: `${IN_POD.tlsDir}/${GATEWAY_TLS_FILES.sds}`, watched_directory: { path: IN_POD.tlsDir } },
+      path_config_source: { path: `${IN_POD.tlsDir}/${GATEWAY_TLS.sdsFile}`, watched_directory: { path: IN_POD.tlsDir } },
     },
   };
 }
@@ -45,7 +39,7 @@ export function renderGatewaySdsCertificate(files: { readonly cert: string; read
       resources: [
         {
           '@type': SECRET_TYPE,
-          name: GATEWAY_CERTIFICATE_SECRET,
+          name: GATEWAY_TLS.secret,
           tls_certificate: {
             certificate_chain: { filename: `${IN_POD.tlsDir}/${files.cert}` },
             private_key: { filename: `${IN_POD.tlsDir}/${files.key}` },

@@ -5,7 +5,7 @@ import { rootCertificates } from 'node:tls';
 import path from 'node:path';
 import * as acme from 'acme-client';
 import { AcmeError, MeshTimeoutError } from '../../errors.js';
-import { IN_POD } from '../../mesh/contract.js';
+import { GATEWAY_TLS, IN_POD } from '../../mesh/contract.js';
 import { acmeDir, type StateRoots } from '../../mesh/layout.js';
 import type { GatewayAcme } from '../../mesh/plan.js';
 import { secretVersions } from '../envoy/admin.js';
@@ -22,10 +22,6 @@ import { decideOrder, recordAttempt, renewAfter, type AcmeCertificateRecord, typ
  * SDS file of its TLS directory. A failure leaves the gateway serving what it served.
  */
 
-/** The SDS secret and file names rendered for the gateway; see render/gateway-tls.ts. */
-const SDS_FILE = 'sds-certificate.yaml';
-const SDS_SECRET = 'gateway_certificate';
-const SELF_SIGNED = { cert: 'cert.pem', key: 'key.pem' } as const;
 const FILES = { accountKey: 'account-key.pem', record: 'record.json' } as const;
 // RFC 8555 section 8.1: a token is base64url; nothing else may reach the listener file.
 const TOKEN = /^[A-Za-z0-9_-]{16,256}$/;
@@ -64,9 +60,9 @@ export interface AcmeStatus {
  * until an ACME certificate exists (prepareTls made it), so Envoy always has one to serve.
  */
 export async function prepareAcmeTls(gateway: GatewayAcme): Promise<void> {
-  const sdsPath = path.join(gateway.dir, SDS_FILE);
+  const sdsPath = path.join(gateway.dir, GATEWAY_TLS.sdsFile);
   if (await readFile(sdsPath, 'utf8').then(() => true, () => false)) return;
-  await writeOwned(sdsPath, gateway.sds(SELF_SIGNED).text, 0o444, IN_POD.uid);
+  await writeOwned(sdsPath, gateway.sds(GATEWAY_TLS.selfSigned).text, 0o444, IN_POD.uid);
 }
 
 /**
@@ -162,7 +158,7 @@ async function order(specName: string, gateway: GatewayAcme, envoy: WatchingEnvo
   await writeOwned(path.join(gateway.dir, files.key), key.toString(), 0o400, IN_POD.uid);
   await writeOwned(path.join(gateway.dir, files.cert), chain, 0o444, IN_POD.uid);
   const sds = gateway.sds(files);
-  await writeOwned(path.join(gateway.dir, SDS_FILE), sds.text, 0o444, IN_POD.uid);
+  await writeOwned(path.join(gateway.dir, GATEWAY_TLS.sdsFile), sds.text, 0o444, IN_POD.uid);
   await waitForSecret(envoy, sds.version, timeoutMs);
   const info = acme.crypto.readCertificateInfo(chain);
   return {
@@ -191,7 +187,7 @@ async function accountKey(dir: string): Promise<string> {
 
 async function waitForSecret(envoy: WatchingEnvoy, version: string, timeoutMs: number): Promise<void> {
   const started = Date.now();
-  while ((await secretVersions(envoy.socket).catch(() => ({}) as Record<string, string>))[SDS_SECRET] !== version) {
+  while ((await secretVersions(envoy.socket).catch(() => ({}) as Record<string, string>))[GATEWAY_TLS.secret] !== version) {
     if (Date.now() - started > timeoutMs) throw new MeshTimeoutError(`${envoy.pod} to load its new certificate (SDS version ${version})`, Date.now() - started);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
