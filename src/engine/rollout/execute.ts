@@ -207,8 +207,8 @@ export async function executeRollout(
     services: outcomes,
     removed: plan.removed.map((p) => p.name),
     meshChanges: [...meshChanges].sort(),
-    // Listed again: the Envoys serving each certificate are the pods that run now.
     ...(acme ? { acme } : {}),
+    // Listed again: the Envoys serving each certificate are the pods that run now.
     ...(certificates ? { certificates: { ...(await listMeshCertificates(plan.spec, { roots: deployment.roots })), renewed: certificates.renewed } } : {}),
   };
 }
