@@ -276,3 +276,20 @@ export class KubeApplyError extends PodvoyError {
     );
   }
 }
+
+/** An ACME server did not issue the gateway's certificate; the gateway keeps serving the one it has. */
+export class AcmeError extends PodvoyError {
+  constructor(
+    readonly directory: string,
+    readonly domains: readonly string[],
+    /** What the ACME server (or the way to it) said. */
+    readonly detail: string,
+    /** What the gateway serves meanwhile. */
+    readonly serving: string,
+  ) {
+    super(
+      `The ACME server ${directory} did not issue a certificate for ${domains.join(', ')}: ${detail}. ` +
+        `The gateway keeps serving ${serving}. Check that each domain points at this host and that its HTTP port is reachable from the internet, then play again or run \`podvoy certs renew\`.`,
+    );
+  }
+}

@@ -45,6 +45,10 @@ export function tlsDir(roots: StateRoots, specName: string): string {
   return path.join(specStateDir(roots, specName), 'tls');
 }
 
+/** Root's alone: the ACME account key of a spec's gateway and the record of its certificate. */
+export function acmeDir(roots: StateRoots, specName: string): string {
+  return path.join(specStateDir(roots, specName), 'acme');
+}
 
 /** The directory holding every pod of a spec. */
 export function specStateDir(roots: StateRoots, specName: string): string {

@@ -178,6 +178,14 @@ function checkSpec(spec: Spec): KubernetesProblem[] {
       });
     }
   }
+  if (spec.gateway?.acme) {
+    problems.push({
+      path: 'gateway.tls.acme',
+      message:
+        'is answered by podvoy beside a podman gateway (HTTP-01 through its listener file); a cluster gets its certificates ' +
+        'from cert-manager. Name the certificate with tls.cert and tls.key for the cluster, or play the spec with podman.',
+    });
+  }
   const https = spec.gateway?.https;
   const expose = spec.kubernetes?.expose ?? 'NodePort';
   if (https && expose === 'NodePort' && spec.kubernetes?.nodePorts?.https === undefined && !inNodePortRange(https.hostPort)) {

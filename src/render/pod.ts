@@ -110,7 +110,7 @@ export function renderGateway(templates: Templates, plan: GatewayPlan, target: E
     paths: plan.paths,
     xdsDir: plan.xdsDir,
     meshTls: plan.meshTlsDir ? { hostDir: plan.meshTlsDir } : false,
-    tls: plan.tls ? { cert: plan.tls.cert, key: plan.tls.key } : false,
+    tls: plan.tls ? { cert: plan.tls.cert, key: plan.tls.key, dir: plan.tls.acme?.dir ?? false } : false,
     container: CONTAINER,
   });
   const envoyYaml = templates['gateway-envoy.yaml']({

@@ -17,6 +17,7 @@ import { targetOfDeployed, targetOfGateway, targetOfPlan, waitUntilReady, type R
 import { assertInotifyRoom } from '../host-limits.js';
 import { ensureMeshCertificates, listMeshCertificates, type CertificatesResult } from '../pki/index.js';
 import { prepareTls } from '../tls.js';
+import { ensureAcmeCertificate, prepareAcmeTls, type AcmeOptions, type AcmeStatus } from '../acme/index.js';
 import type { PodAction, PodStart, RolloutPlan } from './plan.js';
 import { STOP_SECONDS, registryOf, removePodFiles, retirePods, watchingEnvoys, type DeploymentPlace } from './retire.js';
 
@@ -24,6 +25,8 @@ export interface ExecuteOptions extends ReadinessOptions {
   readonly onProgress?: (line: string) => void;
   /** How many pods start at once. @default the number of cores */
   readonly concurrency?: number;
+  /** With `gateway.tls.acme`: force an order now, or trust a private ACME server's certificate. */
+  readonly acme?: Pick<AcmeOptions, 'force' | 'trust'>;
 }
 
 export type ServiceOutcome = 'unchanged' | 'started' | 'created' | 'replaced';
@@ -39,6 +42,8 @@ export interface PlayResult {
   readonly certificates?: CertificatesResult;
   /** In a mesh: whether its hops are mutual TLS (`on`) or plain HTTP (`off`, the spec says `mtls: false`). */
   readonly mtls?: 'on' | 'off';
+  /** With `gateway.tls.acme`: the gateway's certificate, and the ACME server's error if it issued none. */
+  readonly acme?: AcmeStatus;
 }
 
 const OUTCOME: Record<PodAction, ServiceOutcome> = { create: 'created', replace: 'replaced', restart: 'started' };
@@ -86,6 +91,7 @@ export async function executeRollout(
   if (starts.length) await assertInotifyRoom(deployment.pods.length + (deployment.gateway ? 1 : 0));
   const tls = deployment.gateway?.plan.tls;
   if (tls && plan.gateway) await prepareTls(tls, IN_POD.uid);
+  if (deployment.acme) await prepareAcmeTls(deployment.acme);
   // Every identity is made or renewed before a pod that needs it starts.
   const certificates =
     deployment.meshTls &&
@@ -188,6 +194,13 @@ export async function executeRollout(
       onMeshChange: noteChanges,
     });
   }
+  // HTTP-01 needs the gateway serving: the certificate is asked for last, and a failure leaves
+  // the deployment as played, with the certificate it had.
+  const gatewayEnvoy = watchingEnvoys(place, [...live.values()], watchers).find((w) => w.envoy === GATEWAY);
+  const acme =
+    deployment.acme &&
+    gatewayEnvoy &&
+    (await ensureAcmeCertificate(plan.spec, deployment.acme, gatewayEnvoy, { roots: deployment.roots, onProgress: progress, timeoutMs, ...options.acme }));
   // In the spec's order, whichever pod served first.
   const order = [...deployment.pods, ...(deployment.gateway ? [deployment.gateway] : [])].map((p) => p.plan.pod);
   outcomes.sort((a, b) => order.indexOf(a.pod) - order.indexOf(b.pod));
@@ -196,6 +209,7 @@ export async function executeRollout(
     services: outcomes,
     removed: plan.removed.map((p) => p.name),
     meshChanges: [...meshChanges].sort(),
+    ...(acme ? { acme } : {}),
     // Listed again: the Envoys serving each certificate are the pods that run now.
     ...(certificates ? { certificates: { ...(await listMeshCertificates(plan.spec, { roots: deployment.roots })), renewed: certificates.renewed } } : {}),
   };

@@ -226,6 +226,18 @@ describe('Kubernetes manifests', () => {
     expect(error.problems.map((p) => p.path)).toEqual(['gateway.http', 'gateway.https']);
   });
 
+  it('refuses gateway.tls.acme, which podvoy answers beside a podman gateway only', () => {
+    const error = errorOf(MESH.replace('  routes: [{service: web}]', '  tls: {acme: {email: ops@example.com}}\n  routes: [{host: k.example.com, service: web}]'));
+    expect(error.problems).toEqual([
+      {
+        path: 'gateway.tls.acme',
+        message:
+          'is answered by podvoy beside a podman gateway (HTTP-01 through its listener file); a cluster gets its certificates ' +
+          'from cert-manager. Name the certificate with tls.cert and tls.key for the cluster, or play the spec with podman.',
+      },
+    ]);
+  });
+
   it.each([
     [[10000, 8080], 9902],
     [[9902, 9903, 8080], 9904],
