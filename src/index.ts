@@ -3,7 +3,7 @@
  * spec -> model -> render -> engine for one verb, and loads the modules it needs when called,
  * so that a quick verb (`podvoy ps`) does not pay for the renderer, YAML or HTTP clients.
  */
-import type { StateRoots } from './mesh/layout.js';
+import { defaultRoots, type StateRoots } from './mesh/layout.js';
 import type { Spec } from './spec/model.js';
 import type { Check } from './engine/podman/doctor.js';
 import type { BuiltImage } from './engine/podman/images.js';
@@ -41,12 +41,7 @@ export interface CommonOptions {
   readonly onProgress?: (line: string) => void;
 }
 
-export function defaultRoots(env: NodeJS.ProcessEnv = process.env): StateRoots {
-  return {
-    stateDir: env.PODVOY_STATE_DIR || '/var/lib/podvoy',
-    runDir: env.PODVOY_RUN_DIR || '/run/podvoy',
-  };
-}
+export { defaultRoots };
 
 const pipeline = () => import('./pipeline.js');
 
