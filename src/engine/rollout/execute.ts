@@ -92,10 +92,12 @@ export async function executeRollout(
   const tls = deployment.gateway?.plan.tls;
   if (tls && plan.gateway) await prepareTls(tls, IN_POD.uid);
   if (deployment.acme) await prepareAcmeTls(deployment.acme);
-  // Every identity is made or renewed before a pod that needs it starts.
-  const certificates =
-    deployment.meshTls &&
-    (await ensureMeshCertificates(deployment.meshTls.plan, { roots: deployment.roots, sds: deployment.meshTls.sds, onProgress: progress, timeoutMs }));
+  // Every identity is made or renewed before a pod that needs it starts. When no pod starts, the
+  // renewal check comes after the mesh files: a route change does not wait for it.
+  const meshTls = deployment.meshTls;
+  const ensureIdentities = async () =>
+    meshTls && ensureMeshCertificates(meshTls.plan, { roots: deployment.roots, sds: meshTls.sds, onProgress: progress, timeoutMs });
+  let certificates = starts.length ? await ensureIdentities() : undefined;
   const snapshot = await snapshotMeshFiles(deployment.meshFiles(deployment.registry));
   // New Envoys need their mesh files to exist; changes to existing files wait until the new pods
   // are registered, so that no route points at a service before it has a pod.
@@ -183,6 +185,8 @@ export async function executeRollout(
     const hosts = Object.entries(registry).flatMap(([service, pods]) => pods.map((pod) => ({ cluster: clusterName(service), pod })));
     await waitForHealthyHosts(me, hosts, timeoutMs);
   }
+
+  if (!starts.length) certificates = await ensureIdentities();
 
   if (plan.retire.length) {
     for (const pod of plan.retire) live.delete(pod.name);
