@@ -15,6 +15,9 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           // One podman, one set of host ports: end-to-end files run one after another.
           fileParallelism: false,
+          // Groups run one after another, lowest first: unit (0), e2e (1), kube (2), kube-down (3).
+          // Without it, vitest runs a project without file parallelism after all the others.
+          sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
@@ -26,7 +29,7 @@ export default defineConfig({
           name: 'kube',
           include: ['test/e2e-kube/**/*.test.ts'],
           globalSetup: ['test/support/kube-global-setup.ts'],
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
           fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 300_000,
@@ -37,7 +40,7 @@ export default defineConfig({
           // Last: takes the cluster down and checks the host is as it was before.
           name: 'kube-down',
           include: ['test/e2e-kube-down/**/*.test.ts'],
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 3 },
           testTimeout: 300_000,
         },
       },

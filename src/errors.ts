@@ -98,6 +98,19 @@ export class EnvoyConfigError extends PodvoyError {
   }
 }
 
+/** nginx rejected a rendered configuration (`nginx -t`). */
+export class NginxConfigError extends PodvoyError {
+  constructor(
+    readonly file: string,
+    readonly output: string,
+  ) {
+    super(
+      `nginx rejects the configuration rendered to ${file}:\n    ${output.trim().split('\n').slice(-5).join('\n    ')}\n` +
+        'This is a podvoy bug if the spec validated; please report it with the spec.',
+    );
+  }
+}
+
 /** A host port the spec publishes is taken by something else. */
 export class PortInUseError extends PodvoyError {
   constructor(
@@ -246,6 +259,37 @@ export class InotifyLimitError extends PodvoyError {
       `fs.inotify.max_user_instances is ${limit}, and the ${envoys} Envoys of this deployment may need ${needed} ` +
         '(each watches its mesh and identity files; they all run as uid 101). Nothing was started. ' +
         `Run scripts/setup, or: sysctl -w fs.inotify.max_user_instances=${recommended} (and keep it in /etc/sysctl.d/).`,
+    );
+  }
+}
+
+/** Applying failed half-way: what kubectl said, and what exists in the namespace now. */
+export class KubeApplyError extends PodvoyError {
+  constructor(
+    readonly namespace: string,
+    override readonly cause: PodvoyError,
+    readonly existing: readonly string[],
+  ) {
+    super(
+      `${cause.message}\nWhat exists in ${namespace} now: ${existing.length ? existing.join(', ') : 'nothing'}.` +
+        '\nFix the cause and apply again, or remove it all with `podvoy kube delete <spec>`.',
+    );
+  }
+}
+
+/** An ACME server did not issue the gateway's certificate; the gateway keeps serving the one it has. */
+export class AcmeError extends PodvoyError {
+  constructor(
+    readonly directory: string,
+    readonly domains: readonly string[],
+    /** What the ACME server (or the way to it) said. */
+    readonly detail: string,
+    /** What the gateway serves meanwhile. */
+    readonly serving: string,
+  ) {
+    super(
+      `The ACME server ${directory} did not issue a certificate for ${domains.join(', ')}: ${detail}. ` +
+        `The gateway keeps serving ${serving}. Check that each domain points at this host and that its HTTP port is reachable from the internet, then play again or run \`podvoy certs renew\`.`,
     );
   }
 }

@@ -3,7 +3,7 @@
  * spec -> model -> render -> engine for one verb, and loads the modules it needs when called,
  * so that a quick verb (`podvoy ps`) does not pay for the renderer, YAML or HTTP clients.
  */
-import type { StateRoots } from './mesh/layout.js';
+import { defaultRoots, type StateRoots } from './mesh/layout.js';
 import type { Spec } from './spec/model.js';
 import type { Check } from './engine/podman/doctor.js';
 import type { BuiltImage } from './engine/podman/images.js';
@@ -16,6 +16,7 @@ import type { RolloutDiff } from './engine/rollout/describe.js';
 import type { DownResult } from './engine/rollout/down.js';
 import type { PlayResult } from './engine/rollout/execute.js';
 import type { CertificatesResult } from './engine/pki/index.js';
+import type { AcmeStatus } from './engine/acme/index.js';
 
 export * from './errors.js';
 export type { Spec, Service, StaticApp, ImageApp, Sidecar, Publish } from './spec/model.js';
@@ -24,6 +25,7 @@ export type { PlayResult, ServiceOutcome } from './engine/rollout/execute.js';
 export type { DownResult } from './engine/rollout/down.js';
 export type { RolloutDiff } from './engine/rollout/describe.js';
 export type { CertificatesResult, CertificateInfo } from './engine/pki/index.js';
+export type { AcmeStatus } from './engine/acme/index.js';
 export type { DeployedPod } from './engine/podman/pods.js';
 export type { DeploymentStatus, EnvoyStatus } from './engine/envoy/status.js';
 export type { ClusterStatus, HostStatus } from './engine/envoy/admin.js';
@@ -39,12 +41,7 @@ export interface CommonOptions {
   readonly onProgress?: (line: string) => void;
 }
 
-export function defaultRoots(env: NodeJS.ProcessEnv = process.env): StateRoots {
-  return {
-    stateDir: env.PODVOY_STATE_DIR || '/var/lib/podvoy',
-    runDir: env.PODVOY_RUN_DIR || '/run/podvoy',
-  };
-}
+export { defaultRoots };
 
 const pipeline = () => import('./pipeline.js');
 
@@ -56,6 +53,11 @@ export async function loadSpec(file: string): Promise<Spec> {
 export interface PlayOptions extends CommonOptions, ReadinessOptions {
   /** How many pods start at once. @default the number of cores */
   readonly concurrency?: number;
+  /**
+   * With `gateway.tls.acme`: `force` orders a certificate now, whatever the renewal schedule;
+   * `trust` (PEM) is trusted for the ACME server's HTTPS beside the system's CAs (a private ACME server).
+   */
+  readonly acme?: { readonly force?: boolean; readonly trust?: string };
 }
 
 /** Plays a spec file: returns once every service serves through its sidecar. */
@@ -191,6 +193,43 @@ export async function renewCertificates(fileOrName: string, options: CommonOptio
     roots: options.roots ?? defaultRoots(),
     sds: SDS_RENDERER,
     ...(options.force ? { force: true } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
+}
+
+/**
+ * The gateway's ACME certificate (`gateway.tls.acme`): issuer, expiry, when it is renewed and the
+ * last attempt; undefined when podvoy never asked an ACME server for this deployment.
+ */
+export async function gatewayCertificate(fileOrName: string, options: CommonOptions = {}): Promise<AcmeStatus | undefined> {
+  const [{ specNameOf }, { readAcmeStatus }] = await Promise.all([pipeline(), import('./engine/acme/index.js')]);
+  return readAcmeStatus(await specNameOf(fileOrName), options.roots ?? defaultRoots());
+}
+
+/**
+ * Renews the gateway's ACME certificate when due (now with `force`), the running gateway
+ * answering the challenges; undefined when the spec has no `gateway.tls.acme`, or `file` is a
+ * deployment's name: the certificate's names and server are the spec file's.
+ */
+export async function renewGatewayCertificate(
+  file: string,
+  options: CommonOptions & ReadinessOptions & { readonly force?: boolean; readonly trust?: string } = {},
+): Promise<AcmeStatus | undefined> {
+  const roots = options.roots ?? defaultRoots();
+  const [{ loadDeployment }, { renewGatewayCertificate: renew }, { stat }] = await Promise.all([
+    pipeline(),
+    import('./engine/acme/renew.js'),
+    import('node:fs/promises'),
+  ]);
+  // A deployment's name (as the mTLS renewal timer gives) says nothing of its domains.
+  if (!(await stat(file).then((s) => s.isFile(), () => false))) return undefined;
+  const deployment = await loadDeployment(file, roots, false);
+  if (!deployment.acme) return undefined;
+  return renew(deployment, {
+    roots,
+    ...(options.force ? { force: true } : {}),
+    ...(options.trust ? { trust: options.trust } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });

@@ -3,15 +3,21 @@
  * as on podman, rendered as manifests and applied with kubectl.
  */
 import path from 'node:path';
-import { renderKubernetes, type KubernetesManifests } from './render/kubernetes.js';
+import { renderKubernetes, renderMeshTlsSecret, type KubeObject, type KubernetesManifests } from './render/kubernetes.js';
+import { SDS_RENDERER } from './render/mesh-tls.js';
+import { SDS_FILES, planMeshTls } from './mesh/identity.js';
+import { defaultRoots, lockFile, type StateRoots } from './mesh/layout.js';
+import { ensureMeshCertificates, identityFiles, type RotationStep } from './engine/pki/index.js';
+import { withLock } from './engine/rollout/lock.js';
 import { compileTemplates } from './render/templates.js';
 import { loadSpec } from './spec/load.js';
 import type { Spec } from './spec/model.js';
 import { writeFileAtomic } from './engine/files.js';
 import { resolveImages } from './engine/podman/images.js';
 import { buildSiteImages, siteImageRefs, type BuiltSiteImage } from './engine/podman/site-images.js';
-import { kubeApply as applyToCluster, kubeDelete as deleteFromCluster, type KubeApplyInput, type KubeApplyResult } from './engine/kubernetes/apply.js';
+import { kubeApply as applyToCluster, kubeDelete as deleteFromCluster, preflight, type KubeApplyInput, type KubeApplyResult } from './engine/kubernetes/apply.js';
 import { runKubeDoctor } from './engine/kubernetes/doctor.js';
+import { applyMeshTlsStep } from './engine/kubernetes/mesh-tls.js';
 import type { KubeTarget } from './engine/kubernetes/kubectl-args.js';
 import type { Check } from './engine/podman/doctor.js';
 import { createHash } from 'node:crypto';
@@ -64,6 +70,8 @@ export async function buildSiteImagesOf(
 }
 
 export interface KubeOptions extends KubeTarget {
+  /** Where podvoy keeps the mesh's CA and certificates, as on podman. @default from PODVOY_STATE_DIR / PODVOY_RUN_DIR, else /var/lib/podvoy and /run/podvoy */
+  readonly roots?: StateRoots;
   /** Overrides the spec's kubernetes.registry for site images. */
   readonly registry?: string;
   /** How long the rollout and the first answer through the gateway may take. @default 180000 */
@@ -71,8 +79,59 @@ export interface KubeOptions extends KubeTarget {
   readonly onProgress?: (line: string) => void;
 }
 
+/**
+ * The mesh's identities as Secrets: made or renewed (past half their life) by the same pki as on
+ * podman, under the same lock. The CA stays in podvoy's state directory; only each identity's
+ * leaf, key and trust bundle go to the cluster. The kubelet hands updated Secrets to the running
+ * Envoys; during a CA rotation each step is applied, and seen on every Envoy's /certs, before
+ * the next (the new root trusted everywhere, then every leaf reissued, then the old root gone).
+ */
+async function meshTlsSecretsOf(spec: Spec, manifests: KubernetesManifests, options: KubeOptions): Promise<KubeObject[]> {
+  const plan = planMeshTls(spec);
+  if (!plan) return [];
+  const roots = options.roots ?? defaultRoots();
+  const secretsNow = async () => {
+    const secrets: KubeObject[] = [];
+    for (const secret of manifests.meshTlsSecrets) secrets.push(renderMeshTlsSecret(spec, secret, await identityFiles(spec.name, secret.workload, roots)));
+    return secrets;
+  };
+  const publish = async (step: RotationStep) => {
+    options.onProgress?.(step.kind === 'trust' ? 'CA rotation: every Envoy trusts the new root beside the old' : 'CA rotation: every Envoy runs a certificate of the new CA');
+    const secrets = await secretsNow();
+    const envoys = manifests.meshTlsSecrets.map((s) => ({
+      selector: selectorOf(spec, s.workload),
+      probePort: probePortOf(manifests, s.workload),
+      caSerial: step.caSerial,
+      leafSerial: step.leaves[s.workload]!,
+    }));
+    const yaml = secrets.map((o) => stringify(o)).join('---\n');
+    await applyMeshTlsStep(targetOf(options), { namespace: manifests.namespace, secretsYaml: yaml, nudges: inPlaceFiles(spec, manifests, secrets), envoys }, options.timeoutMs ?? 180_000);
+  };
+  return withLock(lockFile(roots, spec.name), async () => {
+    await ensureMeshCertificates(plan, { roots, sds: SDS_RENDERER, envoys: 'none', publish, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    return secretsNow();
+  });
+}
+
+function selectorOf(spec: Spec, workload: string): string {
+  return Object.entries(kubeSelector(spec, workload)).map(([k, v]) => `${k}=${v}`).join(',');
+}
+
+/** The port of a workload's Envoy probe listener, as its Deployment names it. */
+function probePortOf(manifests: KubernetesManifests, workload: string): number {
+  const deployment = manifests.objects.find((o) => o.kind === 'Deployment' && o.metadata.name === kubeObjectNames(workload).deployment)!;
+  const pod = (deployment.spec as { template: { spec: { initContainers?: PodContainer[]; containers: PodContainer[] } } }).template.spec;
+  const envoy = [...(pod.initContainers ?? []), ...pod.containers].find((c) => c.name === 'envoy')!;
+  return envoy.ports.find((p) => p.name === 'probe')!.containerPort;
+}
+
+interface PodContainer {
+  readonly name: string;
+  readonly ports: readonly { readonly name: string; readonly containerPort: number }[];
+}
+
 /** What the engine needs to apply and wait: taken from the spec and its manifests. */
-function applyInput(spec: Spec, manifests: KubernetesManifests): KubeApplyInput {
+function applyInput(spec: Spec, manifests: KubernetesManifests, meshTlsSecrets: readonly KubeObject[] = []): KubeApplyInput {
   const deployments = manifests.objects.filter((o) => o.kind === 'Deployment');
   const images = [
     ...new Set(
@@ -99,13 +158,30 @@ function applyInput(spec: Spec, manifests: KubernetesManifests): KubeApplyInput 
     images,
     ...(gateway?.https ? { tls: { secret: GATEWAY_TLS_SECRET, ...(gateway.tls ? { source: gateway.tls } : {}) } } : {}),
     exposed,
-    meshConfigs: manifests.objects
-      .filter((o) => o.kind === 'ConfigMap' && o.metadata.name === kubeObjectNames(o.metadata.labels![KUBE_LABELS.name]!).mesh)
-      .map((o) => ({
-        selector: Object.entries(kubeSelector(spec, o.metadata.labels![KUBE_LABELS.name]!)).map(([k, v]) => `${k}=${v}`).join(','),
-        hash: createHash('sha256').update(JSON.stringify(o.data)).digest('hex').slice(0, 16),
-      })),
+    ...(meshTlsSecrets.length ? { secretsYaml: meshTlsSecrets.map((o) => stringify(o)).join('---\n') } : {}),
+    meshConfigs: inPlaceFiles(spec, manifests, meshTlsSecrets),
   };
+}
+
+/**
+ * Per workload, a hash of what its Envoy applies in place: the mesh ConfigMap's files and the
+ * identity Secret's SDS files (which name each new certificate and bundle; never the key itself).
+ */
+function inPlaceFiles(spec: Spec, manifests: KubernetesManifests, meshTlsSecrets: readonly KubeObject[]): KubeApplyInput['meshConfigs'] {
+  const byWorkload = new Map<string, unknown[]>();
+  const add = (workload: string, data: unknown) => byWorkload.set(workload, [...(byWorkload.get(workload) ?? []), data]);
+  for (const o of manifests.objects) {
+    const workload = o.metadata.labels?.[KUBE_LABELS.name];
+    if (o.kind === 'ConfigMap' && workload && o.metadata.name === kubeObjectNames(workload).mesh) add(workload, o.data);
+  }
+  for (const o of meshTlsSecrets) {
+    const data = o.data as Record<string, string>;
+    add(o.metadata.labels![KUBE_LABELS.name]!, [SDS_FILES.certificate, SDS_FILES.trust].map((f) => data[f]));
+  }
+  return [...byWorkload].map(([workload, data]) => ({
+    selector: selectorOf(spec, workload),
+    hash: createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 16),
+  }));
 }
 
 /**
@@ -116,7 +192,10 @@ function applyInput(spec: Spec, manifests: KubernetesManifests): KubeApplyInput 
 export async function kubeApply(file: string, options: KubeOptions = {}): Promise<KubeApplyResult> {
   const spec = await loadForCluster(file, options.registry);
   const manifests = await manifestsOf(spec);
-  return applyToCluster(applyInput(spec, manifests), {
+  // No certificate is made for a cluster that would refuse the deployment anyway.
+  if (manifests.meshTlsSecrets.length) await preflight(applyInput(spec, manifests), targetOf(options));
+  const secrets = await meshTlsSecretsOf(spec, manifests, options);
+  return applyToCluster(applyInput(spec, manifests, secrets), {
     target: targetOf(options),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

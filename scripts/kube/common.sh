@@ -70,6 +70,21 @@ kube_lock() {
   flock -w 120 9 || kube_die "another kube-up or kube-down is running (it holds $KUBE_CACHE)"
 }
 
+# TOOL-save -t TABLE (TOOL: iptables or ip6tables), retried: an nf_tables dump fails now and
+# then while another process changes the ruleset (netavark, kube-proxy). Prints nothing for a
+# table that cannot be read.
+kube_iptables_save() {
+  local i out
+  for ((i = 0; i < 5; i++)); do
+    if out=$("$1-save" -t "$2" 2>/dev/null); then
+      [ -z "$out" ] || printf '%s\n' "$out"
+      return 0
+    fi
+    sleep 0.2
+  done
+  kube_say "warning: $1-save -t $2 failed 5 times"
+}
+
 kube_cgroup_dirs() {
   local c
   for c in /sys/fs/cgroup/*/; do [ -d "$c$KUBE_CGROUP" ] && echo "$c$KUBE_CGROUP"; done

@@ -90,16 +90,16 @@ export function buildProgram(): Command {
 
   const certs = program
     .command('certs')
-    .description("the mesh's certificates (mTLS): list them, renew them, rotate the CA");
+    .description("the mesh's certificates (mTLS) and the gateway's ACME one: list them, renew them, rotate the CA");
   certs
     .command('list', { isDefault: true })
-    .description('each identity, its SPIFFE ID, its expiry and the Envoys serving it (the default)')
+    .description("each identity, its SPIFFE ID, its expiry and the Envoys serving it, and the gateway's ACME certificate (the default)")
     .argument('<spec>', 'spec file or deployment name')
     .option('--json', 'print JSON only')
     .action(async (spec: string, opts: { json?: boolean }) => (await import('./commands/certs.js')).list(spec, opts));
   certs
     .command('renew')
-    .description('renew the certificates past half their life, in place: no Envoy restarts')
+    .description("renew the mesh's certificates past half their life and the gateway's ACME one past two thirds (give the spec file), in place: no Envoy restarts")
     .argument('<spec>', 'spec file or deployment name')
     .option('--force', 'renew every certificate now')
     .action(async (spec: string, opts: { force?: boolean }) => (await import('./commands/certs.js')).renew(spec, opts));

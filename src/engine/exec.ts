@@ -36,6 +36,9 @@ export async function runProgram(file: string, args: readonly string[], options:
   if (result.code === 'ENOENT' || (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)))) {
     throw new EngineNotFoundError(file, options.installHint);
   }
+  // With our output inherited, a reader that closes it (`podvoy logs spec | head`) ends the
+  // program by SIGPIPE: the reader has seen enough, and nothing failed.
+  if (options.inherit && result.signal === 'SIGPIPE') return { argv, exitCode: 0, stdout: '', stderr: '' };
   return {
     argv,
     exitCode: result.exitCode ?? (result.timedOut ? 124 : 1),

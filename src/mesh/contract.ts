@@ -41,6 +41,16 @@ export const POD_PORTS = {
   gatewayHttps: 8443,
 } as const;
 
+/**
+ * The gateway's TLS directory with ACME (`IN_POD.tlsDir`, mounted whole): the SDS file naming the
+ * pair Envoy serves, the self-signed pair served until the first certificate, and the SDS secret.
+ */
+export const GATEWAY_TLS = {
+  sdsFile: 'sds-certificate.yaml',
+  selfSigned: { cert: 'cert.pem', key: 'key.pem' },
+  secret: 'gateway_certificate',
+} as const;
+
 /** File names inside an Envoy's xDS directory. */
 export const XDS_FILES = { clusters: 'cds.yaml', listeners: 'lds.yaml', routes: 'rds.yaml' } as const;
 

@@ -45,6 +45,7 @@ export function kubeObjectNames(workload: string): {
   exposed: string;
   config: string;
   mesh: string;
+  meshTls: string;
   pdb: string;
 } {
   return {
@@ -54,6 +55,8 @@ export function kubeObjectNames(workload: string): {
     exposed: workload === GATEWAY ? GATEWAY : `${workload}-public`,
     config: `${workload}-config`,
     mesh: `${workload}-mesh`,
+    // The workload's mesh identity: made and renewed by `kube apply`, never rendered.
+    meshTls: `${workload}-mesh-tls`,
     pdb: workload,
   };
 }

@@ -9,6 +9,14 @@ export interface StateRoots {
   readonly runDir: string;
 }
 
+/** Where podvoy keeps its state unless told otherwise: PODVOY_STATE_DIR and PODVOY_RUN_DIR, else /var/lib/podvoy and /run/podvoy. */
+export function defaultRoots(env: NodeJS.ProcessEnv = process.env): StateRoots {
+  return {
+    stateDir: env.PODVOY_STATE_DIR || '/var/lib/podvoy',
+    runDir: env.PODVOY_RUN_DIR || '/run/podvoy',
+  };
+}
+
 /** Host paths of one pod's files. */
 export interface PodPaths {
   readonly configDir: string;
@@ -45,6 +53,10 @@ export function tlsDir(roots: StateRoots, specName: string): string {
   return path.join(specStateDir(roots, specName), 'tls');
 }
 
+/** Root's alone: the ACME account key of a spec's gateway and the record of its certificate. */
+export function acmeDir(roots: StateRoots, specName: string): string {
+  return path.join(specStateDir(roots, specName), 'acme');
+}
 
 /** The directory holding every pod of a spec. */
 export function specStateDir(roots: StateRoots, specName: string): string {

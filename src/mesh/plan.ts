@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Service, Spec } from '../spec/model.js';
+import type { Acme, Service, Spec } from '../spec/model.js';
 import type { MeshFile, Registry } from './registry.js';
-import { identityDir, podMeshTls, type MeshTlsPlan, type PodMeshTls, type SdsRenderer } from './identity.js';
+import { identityDir, podMeshTls, type MeshTlsPlan, type PodMeshTls, type SdsFile, type SdsRenderer } from './identity.js';
 import { podPaths, tlsDir, xdsDir, type PodPaths, type StateRoots } from './layout.js';
 import { GATEWAY, LABELS, gatewayPodName, podName, serviceUrl } from './names.js';
 
@@ -92,7 +92,13 @@ export interface GatewayPlan {
    * When HTTPS is on: the host files mounted as certificate and key, and the user's files they
    * are copied from (none: podvoy generates a self-signed pair).
    */
-  readonly tls?: { readonly cert: string; readonly key: string; readonly source?: { readonly cert: string; readonly key: string } };
+  readonly tls?: {
+    readonly cert: string;
+    readonly key: string;
+    readonly source?: { readonly cert: string; readonly key: string };
+    /** With ACME: the TLS directory is mounted whole, and its SDS file names the pair Envoy serves. */
+    readonly acme?: { readonly dir: string };
+  };
   /** The URL printed for the mesh: HTTPS when on, else HTTP. */
   readonly url: string;
 }
@@ -102,7 +108,7 @@ export function planGateway(spec: Spec, envoyImage: string, roots: StateRoots, t
   if (!gateway) return undefined;
   const dir = tlsDir(roots, spec.name);
   const tls = gateway.https
-    ? { cert: `${dir}/cert.pem`, key: `${dir}/key.pem`, ...(gateway.tls ? { source: gateway.tls } : {}) }
+    ? { cert: `${dir}/cert.pem`, key: `${dir}/key.pem`, ...(gateway.tls ? { source: gateway.tls } : {}), ...(gateway.acme ? { acme: { dir } } : {}) }
     : undefined;
   const revision = revisionOf({
     spec: spec.name,
@@ -165,4 +171,17 @@ export interface DeploymentPlan {
   readonly registry: Registry;
   /** With mTLS: the mesh's identities and how their SDS files render; made or renewed before any pod starts. */
   readonly meshTls?: { readonly plan: MeshTlsPlan; readonly sds: SdsRenderer };
+  /** With `gateway.tls.acme`: what the ACME client needs to prove the domains and hand Envoy the certificate. */
+  readonly acme?: GatewayAcme;
+}
+
+/** The gateway's ACME certificate: its settings, and the files the engine writes for it, rendered. */
+export interface GatewayAcme {
+  readonly settings: Acme;
+  /** The host directory the gateway mounts as its TLS directory: the SDS file, certificates and keys. */
+  readonly dir: string;
+  /** The gateway's listener file, answering these HTTP-01 challenges on plain HTTP. */
+  listeners(challenges: readonly { readonly token: string; readonly keyAuthorization: string }[]): MeshFile;
+  /** The SDS file naming a certificate and key by their file names in `dir`. */
+  sds(files: { readonly cert: string; readonly key: string }): SdsFile;
 }

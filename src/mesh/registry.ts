@@ -7,7 +7,7 @@ export type Registry = Readonly<Record<string, readonly string[]>>;
 
 /** The registry with `pods` added to (or, with `remove`, taken from) their services. */
 export function withPods(registry: Registry, pods: readonly { service: string; pod: string }[]): Registry {
-  const next: Record<string, string[]> = Object.fromEntries(Object.entries(registry).map(([k, v]) => [k, [...v]]));
+  const next = byService(Object.entries(registry).map(([k, v]) => [k, [...v]]));
   for (const { service, pod } of pods) {
     const list = (next[service] ??= []);
     if (!list.includes(pod)) list.push(pod);
@@ -22,11 +22,19 @@ export function withoutPods(registry: Registry, pods: readonly string[]): Regist
 
 /** Sorted, so that the same pods always render the same files and versions. */
 function sortRegistry(registry: Record<string, string[]>): Registry {
-  return Object.fromEntries(
+  return byService(
     Object.keys(registry)
       .sort()
       .map((k) => [k, [...registry[k]!].sort()]),
   );
+}
+
+/**
+ * A map from service names without a prototype: `constructor` is a valid service name, and must
+ * not find Object's constructor where a service has no pods yet.
+ */
+function byService(entries: readonly (readonly [string, string[]])[]): Record<string, string[]> {
+  return Object.assign(Object.create(null) as Record<string, string[]>, Object.fromEntries(entries));
 }
 
 /** One xDS file of the mesh directory, as rendered for a registry. */

@@ -8,7 +8,8 @@ import type { Spec } from '../spec/model.js';
 import { SDS_RENDERER } from './mesh-tls.js';
 import { renderGateway, renderPod } from './pod.js';
 import { PARTIAL_NAMES, TEMPLATE_NAMES, compileTemplates, type TemplateSources, type Templates } from './templates.js';
-import { renderMeshFiles } from './xds.js';
+import { renderGatewaySdsCertificate } from './gateway-tls.js';
+import { renderGatewayListenersFile, renderMeshFiles } from './xds.js';
 
 /** What the engine resolves before planning: nothing else of the host shapes a deployment. */
 export interface DeploymentInputs {
@@ -56,5 +57,15 @@ export function planDeployment(spec: Spec, inputs: DeploymentInputs): Deployment
     meshFiles: (registry) => (meshWatchers.size ? renderMeshFiles(spec, registry, roots) : []),
     registry: withPods({}, pods.map(({ plan }) => ({ service: plan.service.name, pod: plan.pod }))),
     ...(spec.mtls ? { meshTls: { plan: planMeshTls(spec)!, sds: SDS_RENDERER } } : {}),
+    ...(spec.gateway?.acme && gatewayPlan?.tls?.acme
+      ? {
+          acme: {
+            settings: spec.gateway.acme,
+            dir: gatewayPlan.tls.acme.dir,
+            listeners: (challenges) => renderGatewayListenersFile(spec, roots, challenges),
+            sds: renderGatewaySdsCertificate,
+          },
+        }
+      : {}),
   };
 }

@@ -11,6 +11,7 @@ import {
   kubeSelector,
   serviceDnsName,
 } from '../mesh/kube-names.js';
+import { MESH_HEALTH_PATH, meshIdentities, publishedPort } from '../mesh/identity.js';
 import { GATEWAY } from '../mesh/names.js';
 import { planGateway, planPod, type PodImages } from '../mesh/plan.js';
 import type { Registry } from '../mesh/registry.js';
@@ -31,6 +32,12 @@ import { renderMeshFiles } from './xds.js';
  *   that passes that one path to the admin interface (the admin port stays on 127.0.0.1).
  * - Static sites are baked into an image per service (`podvoy images build <spec>`): a host
  *   directory means nothing on a cluster.
+ * - With mTLS, each identity's directory (the SDS files, the certificate, key and trust bundle)
+ *   is a Secret mounted where the Envoy reads it on podman. The manifests only name it: `kube
+ *   apply` makes it from podvoy's pki (the CA stays on the machine that runs podvoy), so no key
+ *   is ever rendered. The kubelet swaps a Secret's files by renaming `..data`, which Envoy's
+ *   watched directory sees: a renewal is a Secret update, with no restart. The kubelet, which
+ *   has no mesh certificate, asks the app's health through the probe listener.
  */
 
 /** The images of a deployment on a cluster: Envoy, and each static service's site image. */
@@ -54,6 +61,17 @@ export interface KubernetesManifests {
   readonly namespace: string;
   readonly objects: readonly KubeObject[];
   readonly yaml: string;
+  /**
+   * The Secrets of the mesh's identities that the pods mount (none with `mtls: false`): named
+   * here, made by `kube apply` from the pki (`renderMeshTlsSecret`), never part of `objects`.
+   */
+  readonly meshTlsSecrets: readonly MeshTlsSecret[];
+}
+
+/** An identity's Secret: its name, and the Envoy (a service, or `gateway`) that mounts it. */
+export interface MeshTlsSecret {
+  readonly name: string;
+  readonly workload: string;
 }
 
 /** The fields every manifest has; the rest is the kind's own. */
@@ -160,6 +178,14 @@ function checkSpec(spec: Spec): KubernetesProblem[] {
       });
     }
   }
+  if (spec.gateway?.acme) {
+    problems.push({
+      path: 'gateway.tls.acme',
+      message:
+        'is answered by podvoy beside a podman gateway (HTTP-01 through its listener file); a cluster gets its certificates ' +
+        'from cert-manager. Name the certificate with tls.cert and tls.key for the cluster, or play the spec with podman.',
+    });
+  }
   const https = spec.gateway?.https;
   const expose = spec.kubernetes?.expose ?? 'NodePort';
   if (https && expose === 'NodePort' && spec.kubernetes?.nodePorts?.https === undefined && !inNodePortRange(https.hostPort)) {
@@ -193,10 +219,7 @@ function gatewayOnCluster(spec: Spec, gateway: Gateway): Gateway {
 
 /** Renders a spec as Kubernetes manifests, or throws every reason it cannot be the same there. */
 export function renderKubernetes(input: KubernetesInput): KubernetesManifests {
-  const { images, templates, sources } = input;
-  // The mesh's identities (mTLS, allow) are not carried to a cluster yet: there its hops stay
-  // plain HTTP, as with `mtls: false` (issue 10: the CA as a Secret is still to come).
-  const { mtls: _mtls, ...spec } = input.spec;
+  const { spec, images, templates, sources } = input;
   const problems = checkSpec(spec);
   const missing = spec.services.filter((s) => s.app.kind === 'static' && images.sites[s.name] === undefined);
   for (const s of missing) {
@@ -238,9 +261,46 @@ export function renderKubernetes(input: KubernetesInput): KubernetesManifests {
   }
   if (gateway) objects.push(...gatewayObjects(spec, images.envoy, meta, meshData(GATEWAY), templates, sources));
 
+  const meshTlsSecrets = meshIdentities(spec)
+    .filter((i) => i.envoy)
+    .map((i) => ({ name: kubeObjectNames(i.name).meshTls, workload: i.name }));
+  const secrets = [...(spec.gateway?.https ? [GATEWAY_TLS_SECRET] : []), ...meshTlsSecrets.map((s) => s.name)];
+  const header = [
+    `# ${spec.name}: rendered by podvoy for Kubernetes (podvoy kube apply).`,
+    ...(secrets.length ? [`# Secrets the pods mount, made by podvoy kube apply (they hold keys, so they are never rendered): ${secrets.join(', ')}.`] : []),
+  ];
   const yaml = objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
-  return { namespace, objects, yaml: `# ${spec.name}: rendered by podvoy for Kubernetes (podvoy kube apply).\n${yaml}` };
+  return { namespace, objects, yaml: `${header.join('\n')}\n${yaml}`, meshTlsSecrets };
 }
+
+/**
+ * An identity's Secret, from its files in podvoy's pki (`identityFiles`): one key per file, so
+ * the mounted directory holds the same names as on podman, and the SDS files' paths hold.
+ */
+export function renderMeshTlsSecret(spec: Pick<Spec, 'name'>, secret: MeshTlsSecret, files: Readonly<Record<string, string>>): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: secret.name, namespace: kubeNamespace(spec), labels: kubeLabels(spec, secret.workload) },
+    type: 'Opaque',
+    data: Object.fromEntries(
+      Object.entries(files)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([name, text]) => [name, Buffer.from(text).toString('base64')]),
+    ),
+  };
+}
+
+/** The volume of an identity's Secret: readable by Envoy's group alone (the pod's fsGroup). */
+function meshTlsVolume(workload: string): object {
+  return { name: 'mesh-tls', secret: { secretName: kubeObjectNames(workload).meshTls, defaultMode: 0o440 } };
+}
+
+/**
+ * A directory, not subPaths: the kubelet swaps its `..data` link by rename, which Envoy's watched
+ * directory sees.
+ */
+const MESH_TLS_MOUNT = { name: 'mesh-tls', mountPath: IN_POD.meshTlsDir, readOnly: true } as const;
 
 type Meta = (name: string, workload: string) => KubeObject['metadata'];
 
@@ -262,6 +322,9 @@ function serviceObjects(
   const rendered = renderPod(templates, plan, { probePort: probe });
   const config = { 'envoy.yaml': rendered.envoyYaml, ...(rendered.nginxConf === undefined ? {} : { 'nginx.conf': rendered.nginxConf }) };
   const hasMesh = service.upstreams.length > 0;
+  const mtls = spec.mtls !== undefined;
+  // With mTLS the published port is a plain-HTTP listener of its own, as on podman.
+  const published = mtls && service.sidecar.publish ? publishedPort(service) : undefined;
 
   const sidecar = {
     name: 'envoy',
@@ -272,6 +335,7 @@ function serviceObjects(
     command: ENVOY_ARGS(1),
     ports: [
       { name: 'envoy', containerPort: sidecarPort },
+      ...(published === undefined ? [] : [{ name: 'published', containerPort: published }]),
       { name: 'probe', containerPort: probe },
     ],
     startupProbe: { httpGet: { path: '/ready', port: 'probe' }, periodSeconds: 1, failureThreshold: 60 },
@@ -284,10 +348,16 @@ function serviceObjects(
       // A directory, not a subPath: the kubelet swaps its `..data` link by rename, which Envoy's
       // watched_directory sees, so mesh changes reach a running Envoy.
       ...(hasMesh ? [{ name: 'mesh', mountPath: IN_POD.xdsDir, readOnly: true }] : []),
+      ...(mtls ? [MESH_TLS_MOUNT] : []),
     ],
   };
-  // The app is ready once it serves through its sidecar, as `play` waits for on podman.
-  const appReadiness = { httpGet: { path: service.health, port: sidecarPort }, periodSeconds: 2, failureThreshold: 2 };
+  // The app is ready once it serves through its sidecar, as `play` waits for on podman; with
+  // mTLS, once its sidecar finds it healthy (the kubelet has no certificate for the mesh port).
+  const appReadiness = {
+    httpGet: mtls ? { path: MESH_HEALTH_PATH, port: probe } : { path: service.health, port: sidecarPort },
+    periodSeconds: 2,
+    failureThreshold: 2,
+  };
   const main =
     app.kind === 'static'
       ? {
@@ -327,12 +397,13 @@ function serviceObjects(
       spec: {
         clusterIP: 'None',
         selector: kubeSelector(spec, service.name),
-        ports: [{ name: 'envoy', port: sidecarPort, targetPort: 'envoy', appProtocol: 'kubernetes.io/h2c' }],
+        // With mTLS the port speaks TLS (h2 by ALPN), not cleartext h2.
+        ports: [{ name: 'envoy', port: sidecarPort, targetPort: 'envoy', ...(mtls ? {} : { appProtocol: 'kubernetes.io/h2c' }) }],
       },
     },
   ];
   const publish = service.sidecar.publish;
-  if (publish) objects.push(exposedService(spec, names.exposed, service.name, meta, [{ name: 'http', ...exposure(spec, publish, undefined), targetPort: 'envoy' }]));
+  if (publish) objects.push(exposedService(spec, names.exposed, service.name, meta, [{ name: 'http', ...exposure(spec, publish, undefined), targetPort: published === undefined ? 'envoy' : 'published' }]));
   objects.push(
     deployment(spec, service.name, service.replicas, meta, config, {
       initContainers: [sidecar],
@@ -342,6 +413,7 @@ function serviceObjects(
         { name: 'admin', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
         { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
         ...(hasMesh ? [{ name: 'mesh', configMap: { name: names.mesh } }] : []),
+        ...(mtls ? [meshTlsVolume(service.name)] : []),
       ],
     }),
   );
@@ -392,6 +464,7 @@ function gatewayObjects(
       { name: 'mesh', mountPath: IN_POD.xdsDir, readOnly: true },
       { name: 'admin', mountPath: IN_POD.runDir },
       ...(gateway.https ? [{ name: 'tls', mountPath: IN_POD.tlsDir, readOnly: true }] : []),
+      ...(spec.mtls ? [MESH_TLS_MOUNT] : []),
     ],
   };
   const tlsFile = (path: string) => path.slice(path.lastIndexOf('/') + 1);
@@ -422,6 +495,7 @@ function gatewayObjects(
               },
             ]
           : []),
+        ...(spec.mtls ? [meshTlsVolume(GATEWAY)] : []),
       ],
     }),
   ];
@@ -455,7 +529,8 @@ function deployment(
   config: Record<string, string>,
   pod: { initContainers?: object[]; containers: object[]; volumes: object[] },
 ): KubeObject {
-  const hasTls = workload === GATEWAY && spec.gateway?.https !== undefined;
+  // Secret files are group-readable (0440), for Envoy's group alone.
+  const hasSecrets = (workload === GATEWAY && spec.gateway?.https !== undefined) || spec.mtls !== undefined;
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -480,7 +555,7 @@ function deployment(
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          securityContext: podSecurity(hasTls),
+          securityContext: podSecurity(hasSecrets),
           terminationGracePeriodSeconds: 30,
           ...pod,
         },

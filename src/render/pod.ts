@@ -28,7 +28,11 @@ const CONTAINER = {
 
 /** What differs in the Envoy bootstrap between targets. */
 export interface EnvoyTargetOptions {
-  /** A listener on the pod network that answers Envoy's /ready alone (for the kubelet's probes). */
+  /**
+   * A listener on the pod network for the kubelet's probes: Envoy's /ready alone, and with mTLS
+   * the app's health as the sidecar sees it (MESH_HEALTH_PATH) and Envoy's /certs (public
+   * details only), by which `kube apply` follows a CA rotation.
+   */
   readonly probePort?: number;
 }
 
@@ -65,7 +69,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
       cluster: clusterName(u.service),
     })),
     container: CONTAINER,
-    probe: target.probePort === undefined ? false : { port: target.probePort },
+    probe: target.probePort === undefined ? false : { port: target.probePort, health: plan.meshTls ? MESH_HEALTH_PATH : false, certs: plan.meshTls !== undefined },
     responseHeaders: serviceHeaders(service),
     compression: COMPRESSION,
     compressors: COMPRESSION.compressors,
@@ -106,7 +110,7 @@ export function renderGateway(templates: Templates, plan: GatewayPlan, target: E
     paths: plan.paths,
     xdsDir: plan.xdsDir,
     meshTls: plan.meshTlsDir ? { hostDir: plan.meshTlsDir } : false,
-    tls: plan.tls ? { cert: plan.tls.cert, key: plan.tls.key } : false,
+    tls: plan.tls ? { cert: plan.tls.cert, key: plan.tls.key, dir: plan.tls.acme?.dir ?? false } : false,
     container: CONTAINER,
   });
   const envoyYaml = templates['gateway-envoy.yaml']({
@@ -115,7 +119,7 @@ export function renderGateway(templates: Templates, plan: GatewayPlan, target: E
     container: CONTAINER,
     maxConnections: gateway.maxConnections,
     maxHeapBytes: GATEWAY_MAX_HEAP_BYTES,
-    probe: target.probePort === undefined ? false : { port: target.probePort },
+    probe: target.probePort === undefined ? false : { port: target.probePort, certs: plan.spec.mtls !== undefined },
   });
   return { podYaml, envoyYaml };
 }

@@ -7,6 +7,7 @@ import { xdsDir, type StateRoots } from '../mesh/layout.js';
 import { MESH_HEALTH_PATH } from '../mesh/identity.js';
 import { GATEWAY } from '../mesh/names.js';
 import type { MeshFile, Registry } from '../mesh/registry.js';
+import { ACME_CHALLENGE_PREFIX, gatewayCertificateSds, type AcmeChallenge } from './gateway-tls.js';
 import { SECURITY_HEADERS } from './edge-headers.js';
 import { upstreamTransportSocket } from './mesh-tls.js';
 
@@ -228,8 +229,10 @@ const RDS = {
 /**
  * The gateway's listeners. With HTTPS, plain HTTP only redirects to it, and HTTPS offers
  * HTTP/2 and HTTP/1.1 by ALPN; the key stays in its file, which is only referenced here.
+ * With ACME, the certificate comes through SDS from the watched TLS directory, and plain HTTP
+ * answers the pending HTTP-01 challenges before anything else (RFC 8555 section 8.3).
  */
-export function renderGatewayListeners(gateway: Gateway): XdsFile {
+export function renderGatewayListeners(gateway: Gateway, challenges: readonly AcmeChallenge[] = []): XdsFile {
   const listener = (name: string, port: number, filterChain: object) => ({
     '@type': TYPES.listener,
     name,
@@ -247,7 +250,10 @@ export function renderGatewayListeners(gateway: Gateway): XdsFile {
         {
           name: 'redirect',
           domains: ['*'],
-          routes: [{ match: { prefix: '/' }, redirect: { https_redirect: true, port_redirect: gateway.https.hostPort } }],
+          routes: [
+            ...(gateway.acme ? acmeChallengeRoutes(challenges) : []),
+            { match: { prefix: '/' }, redirect: { https_redirect: true, port_redirect: gateway.https.hostPort } },
+          ],
         },
       ],
     },
@@ -262,12 +268,35 @@ export function renderGatewayListeners(gateway: Gateway): XdsFile {
           '@type': TYPES.tls,
           common_tls_context: {
             alpn_protocols: ['h2', 'http/1.1'],
-            tls_certificates: [{ certificate_chain: { filename: IN_POD.tlsCert }, private_key: { filename: IN_POD.tlsKey } }],
+            ...(gateway.acme
+              ? { tls_certificate_sds_secret_configs: [gatewayCertificateSds()] }
+              : { tls_certificates: [{ certificate_chain: { filename: IN_POD.tlsCert }, private_key: { filename: IN_POD.tlsKey } }] }),
           },
         },
       },
     }),
   ]);
+}
+
+/** Each pending token answered with its key authorization; any other token is not found. */
+function acmeChallengeRoutes(challenges: readonly AcmeChallenge[]): object[] {
+  return [
+    ...challenges.map((c) => ({
+      match: { path: `${ACME_CHALLENGE_PREFIX}${c.token}` },
+      direct_response: { status: 200, body: { inline_string: c.keyAuthorization } },
+    })),
+    { match: { prefix: ACME_CHALLENGE_PREFIX }, direct_response: { status: 404 } },
+  ];
+}
+
+/** The gateway's listener file with these HTTP-01 challenges answered on plain HTTP. */
+export function renderGatewayListenersFile(spec: Spec, roots: StateRoots, challenges: readonly AcmeChallenge[]): MeshFile {
+  return {
+    envoy: GATEWAY,
+    kind: 'listeners',
+    path: path.join(xdsDir(roots, spec.name, GATEWAY), XDS_FILES.listeners),
+    ...renderGatewayListeners(spec.gateway!, challenges),
+  };
 }
 
 /** Every xDS file of a spec's mesh directory for one registry: the gateway's, and each calling sidecar's. */

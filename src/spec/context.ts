@@ -1,8 +1,8 @@
 import type { Node } from 'yaml';
 import { FieldReader } from './fields.js';
 import type { Claim } from './host-ports.js';
-import { shown } from './positions.js';
 import { MeshSecurityReader } from './mtls.js';
+import { listed, shown } from './positions.js';
 import type { Secret, Site } from './served.js';
 
 /** What the sections of a spec share while it is read: the host ports claimed, the service names. */
@@ -20,7 +20,7 @@ export class SpecContext extends FieldReader {
 
   setServiceNames(names: readonly string[] | undefined): void {
     this.serviceNames = names && new Set(names);
-    this.serviceList = names?.join(', ') ?? '';
+    this.serviceList = names ? listed(names) : '';
   }
 
   /** A name that must be one of the spec's services (unchecked while the services are unknown). */

@@ -1,4 +1,5 @@
-import { DEFAULTS, type Gateway, type Publish, type Route, type Service, type Spec } from './model.js';
+import { defaultAcmeDomains } from './acme.js';
+import { DEFAULTS, LETS_ENCRYPT_DIRECTORY, type Gateway, type Publish, type Route, type Service, type Spec } from './model.js';
 import type { RawGateway, RawPublish, RawRoute, RawService, RawSpec } from './raw.js';
 
 /** Where the spec file is: the part of the model that comes from the loader, not the text. */
@@ -30,6 +31,13 @@ function gateway(g: RawGateway): Gateway {
     http: publish(g.http),
     ...(g.https && { https: publish(g.https) }),
     ...(g.tls && { tls: g.tls }),
+    ...(g.acme && {
+      acme: {
+        email: g.acme.email,
+        directory: g.acme.directory ?? LETS_ENCRYPT_DIRECTORY.production,
+        domains: g.acme.domains ?? defaultAcmeDomains(g.routes.map((r) => r.host)),
+      },
+    }),
     hsts: g.hsts ?? true,
     maxConnections: g.maxConnections ?? DEFAULTS.maxConnections,
     routes: g.routes.map(route),

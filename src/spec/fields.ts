@@ -8,7 +8,7 @@ import { isScalar, type Node } from 'yaml';
 import { forbiddenCharacter } from './characters.js';
 import { DEFAULTS, type Publish } from './model.js';
 import type { SpecHost } from './host.js';
-import { describe, shown, shownBare, type Entry, type Fields, type Problems } from './positions.js';
+import { describe, shown, shownBare, shownPath, type Entry, type Fields, type Problems } from './positions.js';
 import type { RawPublish } from './raw.js';
 
 export const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
@@ -71,7 +71,7 @@ export class FieldReader {
       return this.fail(at, path, `${shown(text)} is not a valid name. Use lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen.`);
     }
     if (text.length > NAME_MAX) {
-      return this.fail(at, path, `"${text}" is ${text.length} characters long; names may have at most ${NAME_MAX}. Shorten it.`);
+      return this.fail(at, path, `${shown(text)} is ${text.length} characters long; names may have at most ${NAME_MAX}. Shorten it.`);
     }
     return text;
   }
@@ -102,11 +102,11 @@ export class FieldReader {
     }
     const base = this.host.realpath(this.host.dir) ?? this.host.dir;
     if (!isInside(real, base)) {
-      return this.fail(e.at, e.path, `${shownBare(given)} resolves to ${shownBare(real)}, outside the spec's folder ${shownBare(base)}. Move the ${kind} inside that folder; symlinks out of it are refused.`);
+      return this.fail(e.at, e.path, `${shownBare(given)} resolves to ${shownPath(real)}, outside the spec's folder ${shownPath(base)}. Move the ${kind} inside that folder; symlinks out of it are refused.`);
     }
     const bad = forbiddenCharacter(real, { allowTabAndNewline: false });
     if (bad) {
-      return this.fail(e.at, e.path, `${shownBare(given)} resolves to ${shownBare(real)}, whose name contains ${bad.what} at character ${bad.position}; podman's YAML reader refuses it. Rename it.`);
+      return this.fail(e.at, e.path, `${shownBare(given)} resolves to ${shownPath(real)}, whose name contains ${bad.what}; podman's YAML reader refuses it. Rename it.`);
     }
     return real;
   }
@@ -124,6 +124,9 @@ export class FieldReader {
     const bad = [...text].find((c) => !char.test(c));
     if (bad !== undefined) {
       return this.fail(at, path, `The ${what} ${shown(text)} contains ${shown(bad)}, which is not allowed. Use only ${allowed}.`);
+    }
+    if (kind === 'prefix' && /\/\.\.?(\/|$)/.test(text)) {
+      return this.fail(at, path, `The ${what} ${shown(text)} has a "." or ".." segment; paths are normalized before they are matched, so it could never match. Write it without.`);
     }
     return text;
   }

@@ -51,12 +51,33 @@ export interface Gateway {
   readonly https?: Publish;
   /** Certificate and key files (absolute); unset with https: podvoy generates a self-signed pair. */
   readonly tls?: { readonly cert: string; readonly key: string };
+  /** With https: a certificate from an ACME server (Let's Encrypt) instead of `tls` files. */
+  readonly acme?: Acme;
   /** Send Strict-Transport-Security on HTTPS answers. @default true */
   readonly hsts: boolean;
   /** Downstream connections the gateway holds at once; past it, new ones are closed. @default 10000 */
   readonly maxConnections: number;
   /** In spec order: the first route that matches a request takes it. */
   readonly routes: readonly Route[];
+}
+
+/** Let's Encrypt's ACME directories (https://letsencrypt.org/docs/environments/). */
+export const LETS_ENCRYPT_DIRECTORY = {
+  production: 'https://acme-v02.api.letsencrypt.org/directory',
+  staging: 'https://acme-staging-v02.api.letsencrypt.org/directory',
+} as const;
+
+/** `gateway.tls.acme`: the gateway's certificate, obtained and renewed from an ACME server over HTTP-01. */
+export interface Acme {
+  /** The account's contact address. */
+  readonly email: string;
+  /** The ACME server's directory URL. @default LETS_ENCRYPT_DIRECTORY.production */
+  readonly directory: string;
+  /**
+   * The names the certificate carries, each proved by HTTP-01 on the gateway's HTTP port.
+   * @default the routes' hosts that are not wildcards, in spec order
+   */
+  readonly domains: readonly string[];
 }
 
 export interface Route {

@@ -25,7 +25,7 @@
  *     host: blog.localhost     # optional, default "*" (any host); a lowercase DNS name, or "*.example.com" (quoted)
  *     service: api             # the service that takes the requests; or else:
  *     split: {blog: 90, canary: 10}  # services and integer weights 0-1000, relative to each other, not all 0
- *     timeout: 15s             # optional, default 15s; an integer and a unit (ms, s, m), from 1ms to 10m
+ *     timeout: 15s             # optional, default 15s; an integer and a unit (ms, s, m), from 1ms to 15s (what the sidecars hold)
  *     retries: 2               # optional, default 2; 0-10
  * mtls: false                  # optional; see spec/mtls.ts: mTLS on every hop of a mesh (default), a CA, lifetimes
  * services:                    # required, at least one; each key is a service name (DNS label, <= 20 characters)
@@ -36,7 +36,7 @@
  *     env: {KEY: value}        # image apps only; string values (quote numbers and booleans)
  *     upstreams: {api: 9001}   # optional; services this one calls, each reached on its own 127.0.0.1 port
  *                              #   in the pod (1024-65535), where the sidecar forwards the calls
- *     proxy: {/api/: api}      # optional, static only; path prefixes (as in routes) nginx forwards to an upstream
+ *     proxy: {/api/: api}      # optional, static only; path prefixes (as in routes, not /) nginx forwards to an upstream
  *     health: /                # optional, default "/"; the path checked for health; like a prefix, plus ? = &
  *     replicas: 2              # optional, 1-20, default 1: pods of the service; more than one cannot publish
  *     site: {notFound: 404.html}  # optional, static only: index names, 404 page, trailing slashes,
@@ -50,9 +50,12 @@
  *   expose: NodePort           # or LoadBalancer: how the gateway and published sidecars are reached
  *   nodePorts: {http: 30081, https: 30443}  # the gateway's node ports, 30000-32767
  * ```
- * Unknown keys are errors. Ports are integers; 9901 is reserved for Envoy's admin interface. Routes
- * and upstreams name services of the spec; the ports inside a pod, and the host ports of the
- * gateway and the sidecars, must all differ.
+ * Unknown keys are errors, and so are YAML tags, encodings other than UTF-8, nesting deeper than 32,
+ * env values and paths with characters podman's reader refuses, and static sites that would
+ * serve the spec, a TLS file or podvoy's directories (see README.md, Security). Ports are
+ * integers; 9901 is reserved for Envoy's admin interface. Routes and upstreams name services of
+ * the spec; the ports inside a pod, and the host ports of the gateway and the sidecars, must all
+ * differ.
  */
 import { isMap, isScalar } from 'yaml';
 import { SpecContext } from './context.js';

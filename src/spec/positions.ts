@@ -139,17 +139,24 @@ export class Problems {
  * (a key must not add lines to the output or reach the terminal as an escape sequence), and
  * cut short when it is long.
  */
-export function shown(name: string): string {
+export function shown(name: string, max = SHOWN_MAX): string {
   // Cut by code points, so that the cut never leaves half of a surrogate pair.
   const points = [...name];
-  const cut = points.length > SHOWN_MAX ? `${points.slice(0, SHOWN_MAX).join('')}…` : name;
+  const cut = points.length > max ? `${points.slice(0, max).join('')}…` : name;
   return JSON.stringify(cut).replace(TERMINAL_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** {@link shown} without the quotes: for a value that stands in a sentence as it is (a path, an alias). */
-export function shownBare(text: string): string {
-  return shown(text).slice(1, -1);
+export function shownBare(text: string, max = SHOWN_MAX): string {
+  return shown(text, max).slice(1, -1);
 }
+
+/** A real path in a message: escaped as values are, but cut only when it is very long. */
+export function shownPath(text: string): string {
+  return shownBare(text, PATH_SHOWN_MAX);
+}
+
+const PATH_SHOWN_MAX = 120;
 
 /** Text of podvoy's own (or yaml's) with any control character escaped as in {@link shown}, but not cut. */
 export function escaped(text: string): string {
@@ -161,6 +168,14 @@ const SHOWN_MAX = 60;
 // JSON escapes C0 controls; these are the others that move the cursor, start an escape sequence
 // (C1, e.g. U+009B CSI), break a line (U+2028, U+2029) or reorder what the terminal shows (bidi).
 const TERMINAL_CONTROLS = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/** Names from the spec as a list in a message: the first ten, each escaped as {@link pathPart} does. */
+export function listed(names: readonly string[]): string {
+  const first = names.slice(0, LISTED_MAX).map(pathPart).join(', ');
+  return names.length > LISTED_MAX ? `${first} and ${names.length - LISTED_MAX} more` : first;
+}
+
+const LISTED_MAX = 10;
 
 /** A key as a part of a problem's path: plain when it is a plain word or URL path, else shown. */
 function pathPart(name: string): string {

@@ -24,9 +24,16 @@ export interface RawGateway {
   readonly http: RawPublish;
   readonly https?: RawPublish;
   readonly tls?: { readonly cert: string; readonly key: string };
+  readonly acme?: RawAcme;
   readonly hsts?: boolean;
   readonly maxConnections?: number;
   readonly routes: readonly RawRoute[];
+}
+
+export interface RawAcme {
+  readonly email: string;
+  readonly directory?: string;
+  readonly domains?: readonly string[];
 }
 
 export interface RawRoute {

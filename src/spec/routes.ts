@@ -17,7 +17,13 @@ const HOST_MAX = 253;
 const ANY_HOST = '*';
 const DURATION = /^([0-9]+)(ms|s|m)$/;
 const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
-const TIMEOUT_MAX_MS = 10 * 60_000;
+/**
+ * The longest route timeout: what every hop after the gateway holds a request for (the sidecar's
+ * inbound route and its upstream listeners, templates/sidecar-envoy.yaml.hbs, 15s). A longer one
+ * would be a promise the sidecar breaks; the sidecars' timeout does not follow the routes, so that
+ * a route change stays a file write that restarts no Envoy.
+ */
+export const ROUTE_TIMEOUT_MAX_MS = 15_000;
 const RETRIES_MAX = 10;
 const WEIGHT_MAX = 1000;
 const ROUTES_MAX = 200;
@@ -149,8 +155,9 @@ function duration(ctx: SpecContext, e: Entry): number | undefined {
     return ctx.fail(e.at, e.path, `${shown(v.value)} is not a duration. Write an integer and a unit (ms, s or m), e.g. 250ms, 15s or 2m.`);
   }
   const ms = Number(amount) * (DURATION_UNIT_MS[unit] ?? 0);
-  if (ms < 1 || ms > TIMEOUT_MAX_MS) {
-    return ctx.fail(e.at, e.path, `${v.value} is out of range. Use a timeout from 1ms to 10m.`);
+  if (ms < 1) return ctx.fail(e.at, e.path, `${v.value} is out of range. Use a timeout from 1ms to 15s.`);
+  if (ms > ROUTE_TIMEOUT_MAX_MS) {
+    return ctx.fail(e.at, e.path, `${v.value} is out of range. Use a timeout from 1ms to 15s: each sidecar ends a request after 15s, so a longer timeout could not hold.`);
   }
   return ms;
 }

@@ -7,7 +7,7 @@
  */
 import type { SpecContext } from './context.js';
 import { isInside } from './fields.js';
-import { shownBare, type Entry } from './positions.js';
+import { shownPath, type Entry } from './positions.js';
 
 /** A file no site may contain. */
 export interface Secret {
@@ -30,17 +30,17 @@ export function checkServedPaths(ctx: SpecContext): void {
   const secrets: Secret[] = [{ path: specFile, what: 'the spec file itself' }, ...ctx.secrets];
   for (const { root, entry } of ctx.sites) {
     const at = (message: string) => ctx.fail(entry.at, entry.path, message);
-    const shownRoot = shownBare(root);
+    const shownRoot = shownPath(root);
     for (const secret of secrets) {
       if (isInside(secret.path, root)) {
-        at(`The site ${shownRoot} contains ${secret.what}, ${shownBare(secret.path)}, and nginx would serve it to anyone. ${FIX}`);
+        at(`The site ${shownRoot} contains ${secret.what}, ${shownPath(secret.path)}, and nginx would serve it to anyone. ${FIX}`);
       }
     }
     for (const dir of ctx.host.privateDirs ?? []) {
       if (isInside(dir, root)) {
-        at(`The site ${shownRoot} contains podvoy's own directory ${shownBare(dir)} (TLS keys, mesh files, sockets), and nginx would serve it to anyone. ${FIX}`);
+        at(`The site ${shownRoot} contains podvoy's own directory ${shownPath(dir)} (TLS keys, mesh files, sockets), and nginx would serve it to anyone. ${FIX}`);
       } else if (isInside(root, dir)) {
-        at(`The site ${shownRoot} lies inside podvoy's own directory ${shownBare(dir)} (TLS keys, mesh files, sockets), and nginx would serve what is there. Keep the site elsewhere.`);
+        at(`The site ${shownRoot} lies inside podvoy's own directory ${shownPath(dir)} (TLS keys, mesh files, sockets), and nginx would serve what is there. Keep the site elsewhere.`);
       }
     }
   }

@@ -4,7 +4,7 @@ import { forbiddenCharacter } from './characters.js';
 import type { SpecContext } from './context.js';
 import { isMissing, NAME } from './fields.js';
 import { DEFAULTS, RESERVED_PORTS, type Upstream } from './model.js';
-import { describe, shown, type Entry } from './positions.js';
+import { describe, listed, shown, type Entry } from './positions.js';
 import type { RawService, RawStaticApp } from './raw.js';
 import { readSidecar } from './sidecar.js';
 import { readSite } from './site.js';
@@ -151,14 +151,18 @@ function readProxy(ctx: SpecContext, e: Entry, upstreams: readonly string[] | un
   if (!fields) return undefined;
   const known = upstreams && new Set(upstreams);
   const proxy = fields.list.map((p) => {
+    if (p.name === '/') {
+      ctx.fail(p.key, p.path, 'The proxy prefix "/" would take every request from the site. Proxy a path below it, e.g. /api/, or serve the upstream through the gateway.');
+      return undefined;
+    }
     const prefix = ctx.urlPath(p.key, p.path, p.name, 'prefix');
     const upstream = ctx.string(p);
     if (upstream !== undefined && upstreams && known && !known.has(upstream)) {
       // Only a valid service name is worth suggesting, and only it is safe to repeat bare.
-      const named = NAME.test(upstream) ? upstream : 'that service';
+      const named = NAME.test(upstream) && upstream.length <= 20 ? upstream : 'that service';
       const fix = upstreams.length
-        ? `Proxy to one of them (${upstreams.join(', ')}), or add ${named} to upstreams.`
-        : `It has none; add upstreams: {${NAME.test(upstream) ? upstream : 'api'}: 9001} to the service.`;
+        ? `Proxy to one of them (${listed(upstreams)}), or add ${named} to upstreams.`
+        : `It has none; add upstreams: {${NAME.test(upstream) && upstream.length <= 20 ? upstream : 'api'}: 9001} to the service.`;
       ctx.fail(p.at, p.path, `${shown(upstream)} is not one of this service's upstreams. ${fix}`);
       return undefined;
     }

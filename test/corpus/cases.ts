@@ -4,8 +4,9 @@
  * the case needs what a commit cannot hold, a `setup.json` that {@link stageCase} carries out.
  * See README.md beside this file.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,8 +14,16 @@ export const CORPUS_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 /** What a case needs made at test time, relative to its spec's folder. */
 interface Setup {
-  /** Symlinks to create: link path -> target (as written into the link). */
+  /** Symlinks to create, replacing what is there: link path -> target (as written into the link). */
   readonly symlinks?: Readonly<Record<string, string>>;
+  /** Directories whose names are bytes, percent-encoded: `"bad%FF"` (names that are not UTF-8). */
+  readonly rawDirs?: readonly string[];
+  /** Symlinks whose targets are bytes, percent-encoded, as in rawDirs. */
+  readonly rawSymlinks?: Readonly<Record<string, string>>;
+  /** FIFOs (named pipes) to make, replacing what is there. */
+  readonly fifos?: readonly string[];
+  /** Files to write from base64, replacing what is there: text no YAML file could commit (UTF-16, NUL bytes). */
+  readonly bytes?: Readonly<Record<string, string>>;
   /** Files to write, e.g. `../key.pem` outside the spec's folder. */
   readonly files?: Readonly<Record<string, string>>;
   /** Grows a file to `bytes` with a comment at its end (YAML stays valid). */
@@ -53,7 +62,19 @@ export async function stageCase(name: string, tmp: string): Promise<StagedCase> 
   });
   const setup = await readSetup(name);
   for (const [link, target] of Object.entries(setup.symlinks ?? {})) {
+    await rm(path.join(dir, link), { force: true });
     await symlink(target, path.join(dir, link));
+  }
+  for (const name of setup.rawDirs ?? []) await mkdir(Buffer.concat([Buffer.from(`${dir}/`), percentDecoded(name)]));
+  for (const [link, target] of Object.entries(setup.rawSymlinks ?? {})) {
+    await symlink(percentDecoded(target), path.join(dir, link));
+  }
+  for (const fifo of setup.fifos ?? []) {
+    await rm(path.join(dir, fifo), { force: true });
+    execFileSync('mkfifo', [path.join(dir, fifo)]);
+  }
+  for (const [file, base64] of Object.entries(setup.bytes ?? {})) {
+    await writeFile(path.join(dir, file), Buffer.from(base64, 'base64'));
   }
   for (const [file, text] of Object.entries(setup.files ?? {})) {
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
@@ -66,6 +87,12 @@ export async function stageCase(name: string, tmp: string): Promise<StagedCase> 
     await writeFile(file, `${text}#${' '.repeat(setup.pad.bytes - Buffer.byteLength(text) - 2)}\n`);
   }
   return { file: path.join(dir, 'podvoy.yaml'), dir };
+}
+
+/** `"bad%FF"` as the bytes it stands for. */
+function percentDecoded(name: string): Buffer {
+  const parts = name.split(/(%[0-9A-Fa-f]{2})/).filter(Boolean);
+  return Buffer.concat(parts.map((p) => (/^%[0-9A-Fa-f]{2}$/.test(p) ? Buffer.from([parseInt(p.slice(1), 16)]) : Buffer.from(p))));
 }
 
 async function readSetup(name: string): Promise<Setup> {

@@ -160,7 +160,21 @@ describe(`a single-node Kubernetes ${KUBE_VERSION} (scripts/kube-up)`, () => {
   let nodePort: number;
   const token = `hello-${namespace}`;
 
+  // A failed setup fails every test with its reason (vitest would report them as skipped).
+  let setupError: unknown;
+  const ready = () => {
+    if (setupError) throw setupError;
+  };
+
   beforeAll(async () => {
+    try {
+      await setUp();
+    } catch (error) {
+      setupError = error;
+    }
+  });
+
+  async function setUp(): Promise<void> {
     testClusterKubeconfig();
     images = { nginx: await localPodvoyImage('nginx'), envoy: await localPodvoyImage('envoy') };
     await loadImagesIntoCluster([images.nginx, images.envoy]);
@@ -188,7 +202,7 @@ describe(`a single-node Kubernetes ${KUBE_VERSION} (scripts/kube-up)`, () => {
     const started = Date.now();
     await pollUntil('the Service to answer', 30_000, async () => ((await get(`http://${clusterIP}/`)).status === 200 ? true : undefined));
     console.log(`Service answered ${((Date.now() - started) / 1000).toFixed(1)} s after the rollout completed`);
-  });
+  }
 
   afterAll(async () => {
     // The cluster goes away after the run; this only frees the node for the next file.
@@ -196,6 +210,7 @@ describe(`a single-node Kubernetes ${KUBE_VERSION} (scripts/kube-up)`, () => {
   });
 
   it('runs Envoy as a native sidecar: an init container with restartPolicy Always that is running', () => {
+    ready();
     expect(pod.spec.initContainers.map((c) => [c.name, c.restartPolicy])).toEqual([['envoy', 'Always']]);
     const [envoy] = pod.status.initContainerStatuses;
     expect(envoy).toMatchObject({ name: 'envoy', ready: true, started: true, restartCount: 0 });
@@ -206,21 +221,25 @@ describe(`a single-node Kubernetes ${KUBE_VERSION} (scripts/kube-up)`, () => {
   });
 
   it('answers through the sidecar on the pod IP', async () => {
+    ready();
     const response = await get(`http://${pod.status.podIP}:${SIDECAR_PORT}/`);
     expect([response.status, response.body.trim(), response.headers.get('x-via-inbound')]).toEqual([200, token, 'envoy']);
   });
 
   it('answers through a ClusterIP (kube-proxy, iptables mode)', async () => {
+    ready();
     const response = await get(`http://${clusterIP}/`);
     expect([response.status, response.body.trim()]).toEqual([200, token]);
   });
 
   it('answers through a NodePort on 127.0.0.1', async () => {
+    ready();
     const response = await get(`http://127.0.0.1:${nodePort}/`);
     expect([response.status, response.body.trim()]).toEqual([200, token]);
   });
 
   it('resolves Service names through CoreDNS, on the kube-dns ClusterIP and inside the pod', async () => {
+    ready();
     const resolver = new Resolver({ timeout: 2000, tries: 2 });
     resolver.setServers([KUBE_DNS_IP]);
     expect(await resolver.resolve4(`web.${namespace}.svc.cluster.local`)).toEqual([clusterIP]);
@@ -234,11 +253,13 @@ describe(`a single-node Kubernetes ${KUBE_VERSION} (scripts/kube-up)`, () => {
   });
 
   it('serves container logs through the kubelet on the node IP', async () => {
+    ready();
     const { stdout } = await kubectl(['-n', namespace, 'logs', pod.metadata.name, '-c', 'nginx']);
     expect(stdout).toContain('"GET / HTTP/1.1" 200');
   });
 
   it('propagates a ConfigMap change into the running pod within seconds (kubelet syncFrequency 10s)', async () => {
+    ready();
     const changed = `changed-${namespace}`;
     const started = Date.now();
     await kubectlApply([configMap('site', { 'index.html': `${changed}\n` })]);
@@ -254,6 +275,7 @@ describe(`a single-node Kubernetes ${KUBE_VERSION} (scripts/kube-up)`, () => {
   });
 
   it('checks manifests with the real apiserver: kubectl apply --dry-run=server', async () => {
+    ready();
     const dryRun = (objects: object[]) => kubectlApply(objects, ['--dry-run=server'], true);
     expect((await dryRun([deployment(images)])).code).toBe(0);
 

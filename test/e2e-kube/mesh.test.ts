@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
@@ -7,7 +7,10 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ImageMissingError,
+  KubeApplyError,
+  KubeRolloutError,
   KubeUnreachableError,
+  kubeDoctor,
   buildSiteImagesOf,
   kubeApply,
   kubeDelete,
@@ -64,11 +67,15 @@ describe('the mesh example on a Kubernetes cluster', () => {
   const namespace = () => `podvoy-${name}`;
   const https = (p: string) => `https://127.0.0.1:${ports.https}${p}`;
 
-  /** The example with this test's name and node ports, two API pods, and a split route. */
+  /**
+   * The example with this test's name and node ports, two API pods, and a split route; without
+   * mTLS (and so without its allow list), whose identities on a cluster are tested on their own.
+   */
   const specText = async (split: { blog: number; api: number }) => {
     const text = await readFile(path.join(PACKAGE_ROOT, 'examples/mesh/podvoy.yaml'), 'utf8');
     return text
-      .replace(/^name: .*$/m, `name: ${name}`)
+      .replace(/^name: .*$/m, `name: ${name}\nmtls: false`)
+      .replace(/^    allow: .*\n/m, '')
       .replace('http: 30081', `http: ${ports.http}`)
       .replace('https: 30443', `https: ${ports.https}`)
       .replace('  routes:\n', `  routes:\n  - prefix: /whoami.txt\n    split: {blog: ${split.blog}, api: ${split.api}}\n`)
@@ -347,5 +354,77 @@ describe('server dry run of every example', () => {
       objects.find((o) => o.kind === 'Deployment')!.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
     });
     expect(result.stderr).toMatch(/would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
+  });
+});
+
+describe('the blog example on a Kubernetes cluster, and failures', () => {
+  let kubeconfig: string;
+  let ws: Workspace;
+  const names: string[] = [];
+  const builtImages: string[] = [];
+  beforeAll(async () => {
+    kubeconfig = testClusterKubeconfig();
+    ws = await workspace('blog');
+  });
+  afterAll(async () => {
+    for (const name of names) await kubeDelete(name, { kubeconfig }).catch(() => {});
+    await ws?.cleanup();
+    if (builtImages.length) await promisify(execFile)('podman', ['rmi', '--ignore', ...builtImages]).catch(() => {});
+  });
+  const specFile = async (edit: (text: string) => string = (t) => t) => {
+    const name = uniqueName('kb');
+    names.push(name);
+    const text = await readFile(path.join(PACKAGE_ROOT, 'examples/blog/podvoy.yaml'), 'utf8');
+    return { name, file: await ws.writeSpec(edit(text.replace(/^name: .*$/m, `name: ${name}`))) };
+  };
+
+  it('serves a published sidecar through a NodePort, and doctor finds everything in place', async () => {
+    const { name, file } = await specFile();
+    const built = await buildSiteImagesOf(file);
+    builtImages.push(...built.map((b) => b.image));
+    await loadImagesIntoCluster([await localPodvoyImage('envoy'), ...built.map((b) => b.image)]);
+    // A kubelet lists a just-imported image in its node status within about 30 s.
+    const checks = await pollUntil('doctor finds the imported images', 90_000, async () => {
+      const found = await kubeDoctor(file, { kubeconfig });
+      return found.every((c) => c.ok) ? found : undefined;
+    });
+    expect(checks.map((c) => c.name)).toEqual(['kubectl', 'cluster', `image ${await localPodvoyImage('envoy')}`, `image ${built[0]!.image}`]);
+    const result = await kubeApply(file, { kubeconfig, timeoutMs: 240_000 });
+    const url = result.urls.find((u) => u.workload === 'web')!.url;
+    expect(url).toMatch(new RegExp(`^http://${KUBE_NODE_IP.replace(/\./g, '\\.')}:3\\d{4}/$`));
+    const res = await get(url.replace(KUBE_NODE_IP, '127.0.0.1'));
+    expect(res.status).toBe(200);
+    expect(res.body).toBe(await readFile(path.join(ws.dir, 'site/index.html'), 'utf8'));
+    await kubeDelete(name, { kubeconfig });
+  });
+
+  it('fails on a TLS pair kubectl refuses, says what exists, and applies no workload', async () => {
+    const { name, file } = await specFile((t) =>
+      t.replace('services:', 'gateway:\n  http: 32001\n  https: 32002\n  tls: {cert: ./tls/cert.pem, key: ./tls/key.pem}\n  routes: [{service: web}]\nservices:')
+        .replace(/    sidecar:\n(      .*\n)*/, '')
+        // Not an image to pull: the apply fails before any workload exists.
+        .concat('kubernetes: {registry: registry.invalid/podvoy}\n'),
+    );
+    await mkdir(path.join(ws.dir, 'tls'), { recursive: true });
+    await writeFile(path.join(ws.dir, 'tls/cert.pem'), 'not a certificate\n');
+    await writeFile(path.join(ws.dir, 'tls/key.pem'), 'not a key\n');
+    const error = await kubeApply(file, { kubeconfig, timeoutMs: 60_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeApplyError);
+    expect((error as KubeApplyError).message).toMatch(new RegExp(`What exists in podvoy-${name} now: nothing\\.`));
+    expect((await kubectl(['get', 'deployments', '--namespace', `podvoy-${name}`, '-o', 'name'])).stdout).toBe('');
+    await kubeDelete(name, { kubeconfig });
+  });
+
+  it('fails with the stuck pod\'s reason and says what exists; kube delete removes it', async () => {
+    // An image of a registry that does not answer: nothing can pull it.
+    const { name, file } = await specFile((t) => `${t}kubernetes: {registry: registry.invalid/podvoy}\n`);
+    const error = await kubeApply(file, { kubeconfig, timeoutMs: 40_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeRolloutError);
+    const rollout = error as KubeRolloutError;
+    expect(rollout.deployment).toBe('web');
+    expect(rollout.reasons.join('\n')).toMatch(/image pull \((ErrImagePull|ImagePullBackOff)\): container nginx cannot get registry\.invalid\/podvoy\//);
+    expect(rollout.existing).toEqual(expect.arrayContaining(['deployment.apps/web', 'service/web', 'service/web-public', 'configmap/web-config']));
+    expect(rollout.message).toContain(`What exists in podvoy-${name} now:`);
+    expect(await kubeDelete(file, { kubeconfig })).toEqual({ namespace: `podvoy-${name}`, deleted: true });
   });
 });

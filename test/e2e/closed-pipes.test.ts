@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/engine/files.js';
-import { uniqueName } from '../support/e2e.js';
+import { play } from '../../src/index.js';
+import { freePort, uniqueName, workspace, type Workspace } from '../support/e2e.js';
 
 interface Ended {
   readonly code: number | null;
@@ -73,5 +74,33 @@ describe('a closed pipe', () => {
   ])('on stderr ends %s quietly, with the exit code it would have had', async (_, args, code) => {
     const ended = await runWithClosed('stderr', args.map((a) => a.replace('<tmp>', tmp)), env);
     expect(ended).toMatchObject({ code, signal: null });
+  });
+
+  describe('with a deployment', () => {
+    let ws: Workspace;
+    let name: string;
+    let denv: NodeJS.ProcessEnv;
+
+    beforeAll(async () => {
+      ws = await workspace('blog');
+      name = uniqueName('pipes');
+      const file = await ws.writeSpec(`name: ${name}\nservices:\n  web:\n    static: ./site\n    sidecar: {publish: ${await freePort()}}\n`);
+      await play(file, { roots: ws.roots });
+      denv = { PODVOY_STATE_DIR: ws.roots.stateDir, PODVOY_RUN_DIR: ws.roots.runDir };
+    });
+    afterAll(async () => ws.cleanup());
+
+    // logs hands our stdout to podman itself, which a closed pipe ends by SIGPIPE.
+    it.each<[string, () => string[]]>([
+      ['logs', () => ['logs', name]],
+      ['logs --tail', () => ['logs', name, 'nginx', '--tail', '5']],
+      ['status', () => ['status', name]],
+      ['status --json', () => ['status', name, '--json']],
+      ['ps', () => ['ps']],
+    ])('on stdout ends %s quietly', async (_, args) => {
+      const ended = await runWithClosed('stdout', args(), denv);
+      expect(ended.said).not.toMatch(/EPIPE|Error|failed|    at /);
+      expect(ended).toMatchObject({ code: 0, signal: null });
+    });
   });
 });

@@ -45,19 +45,22 @@ function appeared(
   return [...pods, ...networks];
 }
 
-/** Every path under `dir` with its type, size and mtime; symlinks are listed, not followed. */
+/**
+ * Every path under `dir` with its type, size and mtime; symlinks are listed, not followed. Names
+ * are read as bytes: a case may hold a directory whose name is not UTF-8.
+ */
 async function tree(dir: string): Promise<string[]> {
   const out: string[] = [];
-  const walk = async (at: string): Promise<void> => {
-    for (const entry of (await readdir(at)).sort()) {
-      const full = path.join(at, entry);
+  const walk = async (at: Buffer): Promise<void> => {
+    for (const entry of (await readdir(at, { encoding: 'buffer' })).sort(Buffer.compare)) {
+      const full = Buffer.concat([at, Buffer.from('/'), entry]);
       const info = await lstat(full);
-      const kind = info.isDirectory() ? 'dir' : info.isSymbolicLink() ? 'link' : 'file';
-      out.push(`${path.relative(dir, full)} ${kind} ${info.size} ${info.mtimeMs}`);
+      const kind = info.isDirectory() ? 'dir' : info.isSymbolicLink() ? 'link' : info.isFIFO() ? 'fifo' : 'file';
+      out.push(`${full.subarray(dir.length + 1).toString('utf8')} ${kind} ${info.size} ${info.mtimeMs}`);
       if (info.isDirectory()) await walk(full);
     }
   };
-  await walk(dir);
+  await walk(Buffer.from(dir));
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -38,5 +38,21 @@ describe.each(examples)('example %s on Kubernetes', async (example) => {
 
   it('holds no host path and no key', () => {
     expect(rendered.yaml).not.toMatch(/hostPath|\/srv\/podvoy|\/var\/lib\/podvoy|\/nonexistent|PRIVATE KEY/);
+  });
+
+  it('names the Secrets of its mesh identities, and renders none of them', () => {
+    expect(rendered.objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    expect(rendered.meshTlsSecrets.map((s) => s.name)).toEqual(spec.mtls ? [...(spec.gateway ? ['gateway-mesh-tls'] : []), ...spec.services.map((s) => `${s.name}-mesh-tls`)] : []);
+  });
+});
+
+describe('the golden files', () => {
+  const files = readdirSync(path.join(PACKAGE_ROOT, 'test/golden'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && !e.name.endsWith('.test.ts'))
+    .map((e) => path.join(e.parentPath, e.name));
+
+  it.each(files.map((f) => [path.relative(PACKAGE_ROOT, f), f]))('%s holds no key or certificate', (_, file) => {
+    // Neither a PEM block nor a Secret's base64 data: certificates are made by play and kube apply, never rendered.
+    expect(readFileSync(file, 'utf8')).not.toMatch(/-----BEGIN|PRIVATE KEY|LS0tLS1CRUdJTi|^kind: Secret$/m);
   });
 });

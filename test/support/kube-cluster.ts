@@ -12,6 +12,8 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const KUBE_VERSION = 'v1.34.4';
 export const KUBE_CACHE = process.env.PODVOY_KUBE_CACHE ?? `/var/cache/podvoy/kube/${KUBE_VERSION}`;
 export const KUBE_BIN = path.join(KUBE_CACHE, 'bin');
+/** Holds the state directory of the cluster that is up (scripts/kube-up writes it). */
+export const KUBE_ACTIVE_MARKER = '/run/podvoy-kube.active';
 /** The node's own address (a /32 on lo): its kubelet, and CoreDNS on port 53. */
 export const KUBE_NODE_IP = '10.233.255.1';
 /** The kube-dns Service, which pods are given as their resolver. */

@@ -4,25 +4,33 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { KUBE_BIN, KUBE_UP_ERROR_ENV, KUBECONFIG_ENV, REPO_ROOT } from './kube-cluster.js';
+import { KUBE_ACTIVE_MARKER, KUBE_BIN, KUBE_UP_ERROR_ENV, KUBECONFIG_ENV, REPO_ROOT } from './kube-cluster.js';
 import { diffHostSnapshots, takeHostSnapshot } from './kube-host-snapshot.js';
 
 /** Where the snapshot taken before kube-up is kept for the host check (test/e2e-kube-down/). */
 export const HOST_BEFORE_ENV = 'PODVOY_KUBE_HOST_BEFORE';
+/** Set to 1 once this run's kube-up started the cluster: only then may the run take it down. */
+export const STARTED_BY_RUN_ENV = 'PODVOY_KUBE_STARTED_BY_RUN';
 /** Set to 1 to run the cluster tests against a cluster scripts/kube-up already started. */
 export const REUSE_ENV = 'PODVOY_KUBE_REUSE';
-const ACTIVE_MARKER = '/run/podvoy-kube.active';
 
 /** Runs scripts/NAME, its progress on our stderr; resolves with its stdout. */
 export async function runKubeScript(name: string, args: readonly string[] = [], timeoutMs = 1_800_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(REPO_ROOT, 'scripts', name), args, { stdio: ['ignore', 'pipe', 'inherit'], timeout: timeoutMs });
+    const child = spawn(path.join(REPO_ROOT, 'scripts', name), args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
     let stdout = '';
+    let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+      stderr += d.toString();
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      if (code === 0) resolve(stdout);
-      else reject(new Error(`scripts/${name} ${signal ? `was killed (${signal})` : `exited ${code}`}; its output above says why`));
+      if (code === 0) return resolve(stdout);
+      // The script's own lines say why (the daemons' log tails it prints follow them).
+      const own = stderr.split('\n').filter((line) => line.startsWith(`${name}: `)).slice(-3);
+      reject(new Error(`scripts/${name} ${signal ? `was killed (${signal})` : `exited ${code}`}: ${own.join(' / ') || 'see its output above'}`));
     });
   });
 }
@@ -42,7 +50,7 @@ function exposeCluster(kubeconfig: string): void {
  */
 export default async function setup(_project: TestProject): Promise<() => Promise<void>> {
   if (process.env[REUSE_ENV] === '1') {
-    const state = existsSync(ACTIVE_MARKER) ? readFileSync(ACTIVE_MARKER, 'utf8').trim() : '';
+    const state = existsSync(KUBE_ACTIVE_MARKER) ? readFileSync(KUBE_ACTIVE_MARKER, 'utf8').trim() : '';
     if (state) exposeCluster(path.join(state, 'kubeconfig'));
     else process.env[KUBE_UP_ERROR_ENV] = `${REUSE_ENV}=1 but no cluster is up: run scripts/kube-up first`;
     return async () => {};
@@ -52,14 +60,18 @@ export default async function setup(_project: TestProject): Promise<() => Promis
   const beforeFile = path.join(scratch, 'before.json');
   await writeFile(beforeFile, JSON.stringify(before));
   process.env[HOST_BEFORE_ENV] = beforeFile;
+  // A cluster that is up already is someone else's (kube-up refuses it): never take it down.
+  const foreign = existsSync(KUBE_ACTIVE_MARKER);
   try {
     exposeCluster((await runKubeScript('kube-up')).trim().split('\n').pop()!);
+    process.env[STARTED_BY_RUN_ENV] = '1';
   } catch (error) {
     process.env[KUBE_UP_ERROR_ENV] = (error as Error).message;
   }
   return async () => {
     try {
-      if (existsSync(ACTIVE_MARKER)) await runKubeScript('kube-down', [], 300_000);
+      if (foreign) return;
+      if (existsSync(KUBE_ACTIVE_MARKER)) await runKubeScript('kube-down', [], 300_000);
       const changes = diffHostSnapshots(before, await takeHostSnapshot());
       if (changes.length > 0) {
         console.error(`The test cluster left the host changed:\n  ${changes.join('\n  ')}`);

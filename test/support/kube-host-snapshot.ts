@@ -112,14 +112,27 @@ async function exists(file: string): Promise<boolean> {
   return access(file).then(() => true, () => false);
 }
 
+/**
+ * One table's rules. An nf_tables dump fails now and then while another process changes the
+ * ruleset (netavark, kube-proxy): retried. A table that never reads means no rules.
+ */
+async function iptablesSave(tool: 'iptables' | 'ip6tables', table: string): Promise<string> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await run(`${tool}-save`, ['-t', table]);
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return '';
+}
+
 /** Takes a snapshot of the host as the cluster tests compare it (run as root). */
 export async function takeHostSnapshot(): Promise<HostSnapshot> {
   const snapshot: HostSnapshot = {};
   for (const tool of ['iptables', 'ip6tables'] as const) {
     for (const table of IPTABLES_TABLES) {
-      // A table the kernel never loaded prints nothing, or fails: both mean no rules.
-      const text = await run(`${tool}-save`, ['-t', table]).catch(() => '');
-      snapshot[`${tool} ${table}`] = normalizeIptables(text);
+      snapshot[`${tool} ${table}`] = normalizeIptables(await iptablesSave(tool, table));
     }
   }
   snapshot.sysctl = await Promise.all(
@@ -145,7 +158,8 @@ export async function takeHostSnapshot(): Promise<HostSnapshot> {
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const exe = await readlink(`/proc/${pid}/exe`).catch(() => '');
-    if (exe.startsWith(`${KUBE_CACHE}/`)) snapshot.processes.push(exe);
+    // Daemons only: anyone may run the cache's kubectl or ctr, at any time.
+    if (exe.startsWith(`${KUBE_CACHE}/`) && !/\/(kubectl|ctr)$/.test(exe)) snapshot.processes.push(exe);
   }
   for (const key of Object.keys(snapshot)) snapshot[key]!.sort();
   return snapshot;

@@ -1,5 +1,6 @@
 import { play } from '../../index.js';
 import { progressPrinter } from '../progress.js';
+import { printGateway } from './certs.js';
 
 export interface PlayFlags {
   readonly timeout: number;
@@ -22,4 +23,5 @@ export async function run(spec: string, opts: PlayFlags): Promise<void> {
     const renewed = result.certificates.renewed.length ? `; issued ${result.certificates.renewed.join(', ')}` : '';
     process.stdout.write(`mTLS: on, every hop; CA ${result.certificates.ca.fingerprint.slice(0, 23)} (${result.certificates.ca.source})${renewed}\n`);
   }
+  if (result.acme) printGateway(result.acme);
 }

@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici';
 
-/** The one place podvoy speaks HTTP: Envoy's admin API and readiness probes. */
+/** The one place podvoy speaks HTTP: Envoy's admin API, readiness probes, and whether an ACME server answers. */
 
 export interface HttpResponse {
   readonly status: number;
@@ -14,6 +14,8 @@ export interface HttpOptions {
   readonly timeoutMs?: number;
   /** Accept any TLS certificate (a gateway's self-signed one). */
   readonly insecure?: boolean;
+  /** Trust only these CA certificates (PEM) for HTTPS. */
+  readonly ca?: string;
   /** HTTPS with a client certificate (PEM), trusting only `ca`, and a server that must carry this URI SAN. */
   readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string; readonly serverUri: string };
 }
@@ -26,6 +28,7 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<H
       timeout,
       ...(options.socketPath ? { socketPath: options.socketPath } : {}),
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
+      ...(options.ca ? { ca: options.ca } : {}),
       ...(options.tls ? tlsConnect(options.tls) : {}),
     },
     headersTimeout: timeout,

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ImageMissingError, KubeRolloutError, KubeVersionError, PodvoyError } from '../../errors.js';
+import { ImageMissingError, KubeApplyError, KubeRolloutError, KubeVersionError, PodvoyError } from '../../errors.js';
 import { httpGet } from '../envoy/http.js';
 import { ensureSelfSignedCertificate } from '../tls.js';
 import {
@@ -44,9 +44,17 @@ export interface KubeApplyInput {
   readonly images: readonly string[];
   /** The gateway's TLS Secret: its name and the user's pair, or none to generate one (kept once made). */
   readonly tls?: { readonly secret: string; readonly source?: { readonly cert: string; readonly key: string } };
+  /**
+   * The mesh identities' Secrets (leaf, key, trust bundle and SDS files of each), applied before
+   * the Deployments that mount them. Goes to kubectl by stdin, never to a file or a message.
+   */
+  readonly secretsYaml?: string;
   /** Services reached from outside, and the path that must answer through them. */
   readonly exposed: readonly ExposedService[];
-  /** The mesh ConfigMaps: the label selector of the pods that mount each, and a hash of its data. */
+  /**
+   * What Envoys apply in place (the mesh ConfigMaps, the identity Secrets): per workload, the
+   * label selector of its pods and a hash of those files.
+   */
   readonly meshConfigs: readonly { readonly selector: string; readonly hash: string }[];
 }
 
@@ -130,9 +138,18 @@ export async function kubeApply(input: KubeApplyInput, options: KubeApplyOptions
   const version = await preflight(input, target);
   say(`applying to ${version.gitVersion}, namespace ${input.namespace}`);
   await kubectl(target, applyArgs(), { input: input.namespaceYaml });
-  if (input.tls) await ensureTlsSecret(target, input.namespace, input.tls);
-  const applied = (await kubectl(target, applyArgs(), { input: input.yaml })).stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0]!);
-  await nudgeKubelets(target, input);
+  const names = (stdout: string) => stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0]!);
+  let applied: string[];
+  try {
+    if (input.tls) await ensureTlsSecret(target, input.namespace, input.tls);
+    // A renewed certificate is a Secret update: the kubelet swaps the files, Envoy reloads them.
+    const secrets = input.secretsYaml ? names((await kubectl(target, applyArgs(), { input: input.secretsYaml })).stdout) : [];
+    applied = [...secrets, ...names((await kubectl(target, applyArgs(), { input: input.yaml })).stdout)];
+    await nudgeKubelets(target, input);
+  } catch (error) {
+    if (!(error instanceof PodvoyError)) throw error;
+    throw new KubeApplyError(input.namespace, error, await existing(target, input.namespace));
+  }
 
   for (const deployment of input.deployments) {
     say(`waiting for deployment/${deployment}`);
@@ -150,7 +167,7 @@ export async function kubeApply(input: KubeApplyInput, options: KubeApplyOptions
 }
 
 /**
- * A kubelet refreshes a mounted ConfigMap only when it syncs the pod: every syncFrequency (one
+ * A kubelet refreshes a mounted ConfigMap or Secret only when it syncs the pod: every syncFrequency (one
  * minute by default), or when the pod itself changes. Annotating the running pods with the mesh
  * files' hash is such a change, and restarts nothing: the new files reach every Envoy in about
  * a second instead of up to a minute, still without a control plane.
@@ -170,7 +187,8 @@ async function rolloutFailure(target: KubeTarget, namespace: string, deployment:
 /** What exists in a namespace, as `kind/name`. */
 export async function existing(target: KubeTarget, namespace: string): Promise<string[]> {
   const result = await kubectlRaw(target, listNamesArgs(namespace));
-  return result.exitCode === 0 ? result.stdout.split('\n').filter(Boolean) : [];
+  // Every namespace gets the cluster's CA bundle from the cluster itself: not podvoy's doing.
+  return result.exitCode === 0 ? result.stdout.split('\n').filter((l) => l && l !== 'configmap/kube-root-ca.crt') : [];
 }
 
 /**

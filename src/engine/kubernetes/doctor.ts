@@ -49,7 +49,7 @@ export async function runKubeDoctor(target: KubeTarget, images: readonly string[
           ? {
               name: `image ${image}`,
               ok: false,
-              detail: 'on no node, and no registry serves localhost/ images',
+              detail: 'on no node (a kubelet lists an image about 30 s after its import), and no registry serves localhost/ images',
               fix:
                 'Import it into each node\'s runtime (podman save IMAGE | ctr -n k8s.io images import -), or set kubernetes.registry and run `podvoy images build <spec> --push`.',
             }

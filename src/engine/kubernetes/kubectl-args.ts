@@ -72,3 +72,12 @@ export function deleteNamespaceArgs(namespace: string, timeoutS: number): string
 export function annotatePodsArgs(namespace: string, selector: string, key: string, value: string): string[] {
   return ['annotate', 'pods', '--namespace', namespace, '--selector', selector, '--overwrite', `${key}=${value}`];
 }
+
+/** A GET of a pod's HTTP port through the apiserver's proxy: no route from podvoy to the pod network needed. */
+export function podProxyGetArgs(namespace: string, pod: string, port: number, path: string): string[] {
+  return ['get', '--raw', `/api/v1/namespaces/${namespace}/pods/${pod}:${port}/proxy${path}`];
+}
+
+export function namespaceExistsArgs(namespace: string): string[] {
+  return ['get', 'namespace', namespace, '--ignore-not-found', '--output', 'name'];
+}

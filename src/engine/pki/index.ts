@@ -32,6 +32,27 @@ export interface PkiOptions {
   readonly force?: boolean;
   /** The clock, for tests. */
   readonly now?: () => Date;
+  /**
+   * Which running Envoys each step waits for: podman's pods of the deployment, or none (on a
+   * cluster, where `kube apply` hands the files to the kubelet as Secrets).
+   * @default 'podman'
+   */
+  readonly envoys?: 'podman' | 'none';
+  /**
+   * With `envoys: 'none'`, called during a CA rotation after each step that the next one needs
+   * every Envoy to have applied (the new root trusted; every leaf reissued): it hands the
+   * identities' files to the Envoys and returns once they run them.
+   */
+  readonly publish?: (step: RotationStep) => Promise<void>;
+}
+
+/** One step of a CA rotation, and what every Envoy must run once it is applied. */
+export interface RotationStep {
+  readonly kind: 'trust' | 'certificates';
+  /** The serial of the CA that signs now: the first root of every trust bundle. */
+  readonly caSerial: string;
+  /** Each Envoy identity's certificate serial. */
+  readonly leaves: Readonly<Record<string, string>>;
 }
 
 /** One identity's certificate as podvoy keeps it. */
@@ -105,6 +126,28 @@ export async function renewMeshCertificates(specName: string, options: PkiOption
   });
 }
 
+/**
+ * The files an Envoy of `identity` reads, by name in its directory: the two SDS files and the
+ * certificate, key and trust bundle they name, as they are now. What a cluster gets as the
+ * identity's Secret (the CA's key is never among them).
+ */
+export async function identityFiles(specName: string, identity: string, roots: StateRoots): Promise<Record<string, string>> {
+  const store = new PkiStore(roots, specName);
+  const id: Identity = { name: identity, spiffeId: '', envoy: true };
+  const files: Record<string, string> = {};
+  for (const sds of [SDS_FILES.certificate, SDS_FILES.trust]) {
+    const text = await store.readIdentityFile(id, sds);
+    if (text === undefined) throw new CertificateError(`The identity ${identity} of ${specName} has no ${sds} in ${store.identityDir(identity)}. podvoy bug: its certificates were not made first.`);
+    files[sds] = text;
+    for (const name of Object.values(sdsFileNames(text))) {
+      const pem = await store.readIdentityFile(id, name);
+      if (pem === undefined) throw new CertificateError(`${sds} of ${identity} names ${name}, which is missing from ${store.identityDir(identity)}. Run \`podvoy certs renew ${specName} --force\`.`);
+      files[name] = pem;
+    }
+  }
+  return files;
+}
+
 /** Whether a deployment was played with mTLS, so that it has certificates to renew. */
 export async function hasMeshCertificates(specName: string, roots: StateRoots): Promise<boolean> {
   return (await new PkiStore(roots, specName).readState()) !== undefined;
@@ -143,10 +186,21 @@ async function converge(store: PkiStore, plan: MeshTlsPlan, caSource: 'podvoy' |
   const ca = await (await x509()).loadCa(pair, path.join(store.caDir, 'ca.pem'));
   const caCert = new X509Certificate(pair.cert);
   const retiring = await store.readPreviousCa();
-  const envoys = await runningEnvoys(plan, options.roots);
+  const envoys = options.envoys === 'none' ? [] : await runningEnvoys(plan, options.roots);
+
+  const publish = async (kind: RotationStep['kind']) => {
+    if (!options.publish) return;
+    const leaves: Record<string, string> = {};
+    for (const identity of plan.identities.filter((i) => i.envoy)) {
+      const leaf = await store.currentLeaf(identity);
+      if (leaf) leaves[identity.name] = leaf.cert.serialNumber.toLowerCase();
+    }
+    await options.publish({ kind, caSerial: caCert.serialNumber.toLowerCase(), leaves });
+  };
 
   // 1. Trust every root a running Envoy's leaf may come from.
-  await applyTrust(store, plan, [pair.cert, ...(retiring ? [retiring] : [])], envoys, options);
+  const trustChanged = await applyTrust(store, plan, [pair.cert, ...(retiring ? [retiring] : [])], envoys, options);
+  if (retiring && trustChanged) await publish('trust');
 
   // 2. Reissue the leaves that are missing, due, from another CA, for another ID, or forced.
   const renewed: string[] = [];
@@ -165,6 +219,7 @@ async function converge(store: PkiStore, plan: MeshTlsPlan, caSource: 'podvoy' |
     renewed.push(identity.name);
   }
   await applyCertificates(store, plan, envoys, options);
+  if (retiring && renewed.length) await publish('certificates');
 
   // 3. A retired root goes once every leaf comes from the current one.
   if (retiring) {
@@ -173,7 +228,7 @@ async function converge(store: PkiStore, plan: MeshTlsPlan, caSource: 'podvoy' |
     await store.dropPreviousCa();
   }
   for (const identity of plan.identities) await prune(store, identity);
-  return describeAll(store, plan, caSource, pair.cert, renewed);
+  return describeAll(store, plan, caSource, pair.cert, renewed, options.envoys !== 'none');
 }
 
 async function issueFor(store: PkiStore, identity: Identity, ca: SigningCa, lifetimeMs: number, now: Date, sds: SdsRenderer): Promise<void> {
@@ -202,7 +257,8 @@ function bundleName(bundle: string): string {
   return `trust-${createHash('sha256').update(bundle).digest('hex').slice(0, 12)}.pem`;
 }
 
-async function applyTrust(store: PkiStore, plan: MeshTlsPlan, roots: readonly string[], envoys: readonly RunningEnvoy[], options: PkiOptions): Promise<void> {
+/** Writes the trust bundle of `roots` where it differs; says whether an Envoy's bundle changed. */
+async function applyTrust(store: PkiStore, plan: MeshTlsPlan, roots: readonly string[], envoys: readonly RunningEnvoy[], options: PkiOptions): Promise<boolean> {
   const bundle = roots.map((r) => (r.endsWith('\n') ? r : `${r}\n`)).join('');
   const changed: { identity: string; sds: SdsFile }[] = [];
   for (const identity of plan.identities) {
@@ -218,6 +274,7 @@ async function applyTrust(store: PkiStore, plan: MeshTlsPlan, roots: readonly st
     changed.push({ identity: identity.name, sds });
   }
   for (const { identity, sds } of changed) await waitForSecret(envoys.filter((e) => e.identity === identity), SDS_SECRETS.trust, sds.version, options);
+  return changed.length > 0;
 }
 
 async function applyCertificates(store: PkiStore, plan: MeshTlsPlan, envoys: readonly RunningEnvoy[], options: PkiOptions): Promise<void> {
@@ -268,9 +325,16 @@ async function prune(store: PkiStore, identity: Identity): Promise<void> {
   await store.pruneIdentity(identity, keep);
 }
 
-async function describeAll(store: PkiStore, plan: MeshTlsPlan, source: 'podvoy' | 'user', caPem: string, renewed: readonly string[]): Promise<CertificatesResult> {
+async function describeAll(
+  store: PkiStore,
+  plan: MeshTlsPlan,
+  source: 'podvoy' | 'user',
+  caPem: string,
+  renewed: readonly string[],
+  podman = true,
+): Promise<CertificatesResult> {
   const ca = new X509Certificate(caPem);
-  const pods = (await listPods(plan.specName).catch(() => [])).filter((p) => p.status === 'Running');
+  const pods = podman ? (await listPods(plan.specName).catch(() => [])).filter((p) => p.status === 'Running') : [];
   const certificates: CertificateInfo[] = [];
   for (const identity of plan.identities) {
     const leaf = await store.currentLeaf(identity);

@@ -82,6 +82,19 @@ export function envoyValidateArgs(image: string, configFile: string, xdsDir?: st
   ];
 }
 
+/**
+ * Runs `nginx -t` from the very image the pod will use, as the pod runs nginx (its user, a
+ * read-only root, /tmp a tmpfs), to check a config before anything starts.
+ */
+export function nginxTestArgs(image: string, configFile: string): string[] {
+  return [
+    'run', '--rm', '--network', 'none', '--read-only', '--user', `${IN_POD.uid}:${IN_POD.uid}`, '--tmpfs', '/tmp',
+    '--volume', `${configFile}:${IN_POD.nginxConfig}:ro`,
+    '--entrypoint', IN_POD.nginxBinary,
+    image, '-t', '-q', '-e', 'stderr', '-c', IN_POD.nginxConfig,
+  ];
+}
+
 /** podman's own unit generator, writing `pod-<pod>.service` and one unit per container into the working directory. */
 export function generateSystemdArgs(pod: string): string[] {
   return ['generate', 'systemd', '--files', '--name', '--restart-policy', 'always', pod];

@@ -1,7 +1,7 @@
 import { chmod, chown } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { EngineCommandError, EnvoyConfigError } from '../../errors.js';
+import { EngineCommandError, EnvoyConfigError, NginxConfigError } from '../../errors.js';
 import { IN_POD, clusterName } from '../../mesh/contract.js';
 import { podPaths, type PodPaths } from '../../mesh/layout.js';
 import { GATEWAY } from '../../mesh/names.js';
@@ -10,13 +10,14 @@ import type { MeshFile, Registry } from '../../mesh/registry.js';
 import { ensureDir, writeFileAtomic } from '../files.js';
 import { restoreMeshFiles, snapshotMeshFiles, waitForFiles, waitForHealthyHosts, writeMeshFiles, type WatchingEnvoy } from '../envoy/mesh-sync.js';
 import { podman, podmanSucceeds } from '../podman/podman.js';
-import { envoyValidateArgs, kubePlayArgs, networkCreateArgs, networkExistsArgs, podStartArgs, podStopArgs } from '../podman/args.js';
+import { envoyValidateArgs, kubePlayArgs, nginxTestArgs, networkCreateArgs, networkExistsArgs, podStartArgs, podStopArgs } from '../podman/args.js';
 import { removePods, type DeployedPod } from '../podman/pods.js';
 import { assertPortFree } from '../ports.js';
 import { targetOfDeployed, targetOfGateway, targetOfPlan, waitUntilReady, type ReadinessOptions } from '../envoy/readiness.js';
 import { assertInotifyRoom } from '../host-limits.js';
 import { ensureMeshCertificates, listMeshCertificates, type CertificatesResult } from '../pki/index.js';
 import { prepareTls } from '../tls.js';
+import { ensureAcmeCertificate, prepareAcmeTls, type AcmeOptions, type AcmeStatus } from '../acme/index.js';
 import type { PodAction, PodStart, RolloutPlan } from './plan.js';
 import { STOP_SECONDS, registryOf, removePodFiles, retirePods, watchingEnvoys, type DeploymentPlace } from './retire.js';
 
@@ -24,6 +25,8 @@ export interface ExecuteOptions extends ReadinessOptions {
   readonly onProgress?: (line: string) => void;
   /** How many pods start at once. @default the number of cores */
   readonly concurrency?: number;
+  /** With `gateway.tls.acme`: force an order now, or trust a private ACME server's certificate. */
+  readonly acme?: Pick<AcmeOptions, 'force' | 'trust'>;
 }
 
 export type ServiceOutcome = 'unchanged' | 'started' | 'created' | 'replaced';
@@ -39,6 +42,8 @@ export interface PlayResult {
   readonly certificates?: CertificatesResult;
   /** In a mesh: whether its hops are mutual TLS (`on`) or plain HTTP (`off`, the spec says `mtls: false`). */
   readonly mtls?: 'on' | 'off';
+  /** With `gateway.tls.acme`: the gateway's certificate, and the ACME server's error if it issued none. */
+  readonly acme?: AcmeStatus;
 }
 
 const OUTCOME: Record<PodAction, ServiceOutcome> = { create: 'created', replace: 'replaced', restart: 'started' };
@@ -86,16 +91,19 @@ export async function executeRollout(
   if (starts.length) await assertInotifyRoom(deployment.pods.length + (deployment.gateway ? 1 : 0));
   const tls = deployment.gateway?.plan.tls;
   if (tls && plan.gateway) await prepareTls(tls, IN_POD.uid);
-  // Every identity is made or renewed before a pod that needs it starts.
-  const certificates =
-    deployment.meshTls &&
-    (await ensureMeshCertificates(deployment.meshTls.plan, { roots: deployment.roots, sds: deployment.meshTls.sds, onProgress: progress, timeoutMs }));
+  if (deployment.acme) await prepareAcmeTls(deployment.acme);
+  // Every identity is made or renewed before a pod that needs it starts. When no pod starts, the
+  // renewal check comes after the mesh files: a route change does not wait for it.
+  const meshTls = deployment.meshTls;
+  const ensureIdentities = async () =>
+    meshTls && ensureMeshCertificates(meshTls.plan, { roots: deployment.roots, sds: meshTls.sds, onProgress: progress, timeoutMs });
+  let certificates = starts.length ? await ensureIdentities() : undefined;
   const snapshot = await snapshotMeshFiles(deployment.meshFiles(deployment.registry));
   // New Envoys need their mesh files to exist; changes to existing files wait until the new pods
   // are registered, so that no route points at a service before it has a pod.
   await syncMesh(registryOf([...live.values()]), true);
   const fresh = starts.filter((s) => s.action !== 'restart');
-  if (fresh.length) progress(`checking ${fresh.length} Envoy configuration(s) with envoy --mode validate`);
+  if (fresh.length) progress(`checking ${fresh.length} pod configuration(s) with envoy --mode validate and nginx -t`);
   const written = await Promise.allSettled(fresh.map((s) => writePodFiles(s)));
   const failed = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
@@ -178,6 +186,8 @@ export async function executeRollout(
     await waitForHealthyHosts(me, hosts, timeoutMs);
   }
 
+  if (!starts.length) certificates = await ensureIdentities();
+
   if (plan.retire.length) {
     for (const pod of plan.retire) live.delete(pod.name);
     progress(`draining ${plan.retire.map((p) => p.name).join(', ')}`);
@@ -188,6 +198,13 @@ export async function executeRollout(
       onMeshChange: noteChanges,
     });
   }
+  // HTTP-01 needs the gateway serving: the certificate is asked for last, and a failure leaves
+  // the deployment as played, with the certificate it had.
+  const gatewayEnvoy = watchingEnvoys(place, [...live.values()], watchers).find((w) => w.envoy === GATEWAY);
+  const acme =
+    deployment.acme &&
+    gatewayEnvoy &&
+    (await ensureAcmeCertificate(plan.spec, deployment.acme, gatewayEnvoy, { roots: deployment.roots, onProgress: progress, timeoutMs, ...options.acme }));
   // In the spec's order, whichever pod served first.
   const order = [...deployment.pods, ...(deployment.gateway ? [deployment.gateway] : [])].map((p) => p.plan.pod);
   outcomes.sort((a, b) => order.indexOf(a.pod) - order.indexOf(b.pod));
@@ -196,6 +213,7 @@ export async function executeRollout(
     services: outcomes,
     removed: plan.removed.map((p) => p.name),
     meshChanges: [...meshChanges].sort(),
+    ...(acme ? { acme } : {}),
     // Listed again: the Envoys serving each certificate are the pods that run now.
     ...(certificates ? { certificates: { ...(await listMeshCertificates(plan.spec, { roots: deployment.roots })), renewed: certificates.renewed } } : {}),
   };
@@ -221,7 +239,7 @@ function adminSocketOf(place: DeploymentPlace, pod: string): string {
   return podPaths(place.roots, place.specName, pod).adminSocket;
 }
 
-/** Writes a pod's files and checks its Envoy config with the very image the pod will run. */
+/** Writes a pod's files and checks its Envoy and nginx configs with the very images the pod will run. */
 async function writePodFiles(start: PodStart): Promise<void> {
   const { paths, files } = start;
   await ensureDir(paths.configDir);
@@ -229,9 +247,16 @@ async function writePodFiles(start: PodStart): Promise<void> {
   await writeFileAtomic(paths.envoyConf, files.envoyYaml);
   if (files.nginxConf !== undefined) await writeFileAtomic(paths.nginxConf, files.nginxConf);
   await writeFileAtomic(paths.podYaml, files.podYaml);
-  await podman(envoyValidateArgs(start.envoyImage, paths.envoyConf, start.xdsDir, start.meshTlsDir)).catch((error: unknown) => {
-    throw error instanceof EngineCommandError ? new EnvoyConfigError(paths.envoyConf, error.stderr) : error;
-  });
+  // Both checks run in the very images the pod will run, at once.
+  await Promise.all([
+    podman(envoyValidateArgs(start.envoyImage, paths.envoyConf, start.xdsDir, start.meshTlsDir)).catch((error: unknown) => {
+      throw error instanceof EngineCommandError ? new EnvoyConfigError(paths.envoyConf, error.stderr) : error;
+    }),
+    start.nginxImage !== undefined &&
+      podman(nginxTestArgs(start.nginxImage, paths.nginxConf)).catch((error: unknown) => {
+        throw error instanceof EngineCommandError ? new NginxConfigError(paths.nginxConf, error.stderr) : error;
+      }),
+  ]);
 }
 
 async function ensureNetwork(network: string, specName: string): Promise<void> {

@@ -23,6 +23,8 @@ export interface PodStart {
   readonly files: RenderedPod;
   readonly paths: PodPaths;
   readonly envoyImage: string;
+  /** The image whose nginx checks the pod's nginx config (static sites only). */
+  readonly nginxImage?: string;
   /** The pod's mesh directory, which its Envoy (and so its validation) reads at start. */
   readonly xdsDir?: string;
   /** With mTLS: the pod's identity directory, which its Envoy's SDS files are in. */
@@ -72,7 +74,7 @@ export function planRollout(
   const unchanged: RolloutPlan['unchanged'][number][] = [];
   const starts: PodStart[] = [];
 
-  const startOf = (planned: PlannedPod | PlannedGateway, service: string, fields: Pick<PodStart, 'envoyImage' | 'publishes'> & { url?: string; xdsDir?: string; meshTlsDir?: string }): PodStart | undefined => {
+  const startOf = (planned: PlannedPod | PlannedGateway, service: string, fields: Pick<PodStart, 'envoyImage' | 'publishes'> & { url?: string; xdsDir?: string; meshTlsDir?: string; nginxImage?: string }): PodStart | undefined => {
     const { plan, rendered } = planned;
     const current = existing.find((pod) => pod.name === plan.pod);
     if (current?.status === 'Running') {
@@ -98,6 +100,7 @@ export function planRollout(
     const { service } = pod.plan;
     const start = startOf(pod, service.name, {
       envoyImage: pod.plan.images.envoy,
+      ...(pod.rendered.nginxConf !== undefined ? { nginxImage: pod.plan.images.nginx } : {}),
       publishes: service.sidecar.publish ? [{ ...service.sidecar.publish, where: `services.${service.name}.sidecar.publish` }] : [],
       ...(pod.plan.url ? { url: pod.plan.url } : {}),
       ...(pod.plan.xdsDir ? { xdsDir: pod.plan.xdsDir } : {}),

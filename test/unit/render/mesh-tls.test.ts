@@ -62,3 +62,22 @@ describe('rendering a mesh with and without mTLS', () => {
     expect(envoy('api').static_resources.listeners.map((l) => l.name)).not.toContain('published');
   });
 });
+
+describe('the inbound listener with mTLS and without', () => {
+  it('answers with the same HTTP connection manager: security headers and compression, with authorization in front', () => {
+    type Hcm = { typed_config: { route_config: unknown; http_filters: { name: string }[] } };
+    const hcmOf = (mtls: string) => {
+      const listener = rendered(mtls).envoy('api').static_resources.listeners.find((l) => l.name === 'inbound') as {
+        filter_chains: { filters: Hcm[] }[];
+      };
+      return listener.filter_chains[0]!.filters[0]!.typed_config;
+    };
+    const plain = hcmOf('mtls: false');
+    const secure = hcmOf('mtls: true');
+    expect(secure.route_config).toEqual(plain.route_config);
+    expect(JSON.stringify(plain.route_config)).toContain('x-content-type-options');
+    const names = (h: Hcm['typed_config']) => h.http_filters.map((f) => f.name);
+    expect(names(secure)).toEqual(['envoy.filters.http.health_check', 'envoy.filters.http.rbac', ...names(plain)]);
+    expect(names(plain)).toContain('envoy.filters.http.compressor.gzip');
+  });
+});

@@ -6,6 +6,8 @@
  *
  * The inputs come from a seeded generator: a failure names the seed and the input, and
  * `FUZZ_SEED=<seed> npx vitest run --project unit test/unit/spec/fuzz.test.ts` replays it.
+ * `FUZZ_SECONDS=1800` makes the timed round (every generator in turn, new seeds each round) run
+ * for half an hour instead of a few seconds, and print how many inputs it tried.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,9 +17,11 @@ import { SpecError } from '../../../src/errors.js';
 import { PACKAGE_ROOT } from '../../../src/engine/files.js';
 import type { PlannedPod, RenderedPod } from '../../../src/mesh/plan.js';
 import type { MeshFile } from '../../../src/mesh/registry.js';
+import { withPods } from '../../../src/mesh/registry.js';
 import { planDeployment } from '../../../src/render/deployment.js';
 import type { TemplateSources } from '../../../src/render/templates.js';
 import type { Spec } from '../../../src/spec/model.js';
+import { decodeSpec } from '../../../src/spec/decode.js';
 import { parseSpec } from '../../../src/spec/parse.js';
 import { corpusCases, corpusSpecText } from '../../corpus/cases.js';
 import { fakeHost } from '../../support/fake-host.js';
@@ -27,8 +31,10 @@ const SEED = Number(process.env.FUZZ_SEED || 0x9e3779b9) >>> 0;
 const FILE = 'fuzz.yaml';
 const DIR = '/srv/fuzz';
 const host = fakeHost(DIR);
-/** A call slower than this, twice in a row, counts as a hang. */
+/** A call that takes more CPU time than this, twice in a row, counts as a hang. */
 const SLOW_MS = 200;
+/** How long the timed round runs. */
+const FUZZ_SECONDS = Number(process.env.FUZZ_SECONDS || 5);
 const roots = { stateDir: '/var/lib/podvoy', runDir: '/run/podvoy' };
 const images = { nginx: 'localhost/podvoy/nginx:1.22.1', envoy: 'localhost/podvoy/envoy:1.40.0' };
 
@@ -66,10 +72,11 @@ const HOSTILE: readonly unknown[] = [
   '$(rm -rf /)', '`reboot`', 'a; rm -rf /', 'a && b', 'a | sh', '{{#each labels}}x{{/each}}', '{{{pod}}}', '{{> p}}',
   '{{pod}}', 'a\nevil: true', '---', '...', 'a\n---\nb', '"', "'", '}', '{', '; include /etc/passwd;', '} server {',
   '/api /admin', 'a b', '\u001b[2J', '\u0000', '\u2028', '\u0085', '\ud800', 'cоrpus', '*', '&a', '!tag', '%', '@', '#x',
-  '../..', '/etc', '~', '', ' ', '\t', 'x'.repeat(300), '0', 'true', 'null', '__proto__', 'constructor', 'gateway',
+  '../..', '/etc', '~', '', ' ', '\t', 'x'.repeat(300), '\u007f', '\u009b[2J', '\ufffe', '\udfff', '\u202e', '\u2066',
+  `a${'\u009b'.repeat(100)}`, 'y'.repeat(900), '.', '/.well-known/', '//', '/./', '/../', '0', 'true', 'null', '__proto__', 'constructor', 'gateway',
   -1, 0, 1, 80, 8080.5, 65536, 1e21, 2 ** 53 + 1, true, false, null, [], {}, ['x'], { a: 1 }, NaN, Infinity,
 ];
-const NAMES = ['blog', 'web', 'api', 'app', 'auth', 'docs', 'a', 'canary', 's-1', 'x'.repeat(20)];
+const NAMES = ['blog', 'web', 'api', 'app', 'auth', 'docs', 'a', 'canary', 's-1', 'x'.repeat(20), 'constructor'];
 const BAD_NAMES = ['Blog', '-a', 'a-', 'a_b', 'x'.repeat(21), '1a', 'gateway', 'a.b', '$(id)', 'a\nb', ''];
 const PORTS = [1024, 3000, 8080, 8081, 9001, 9002, 10000, 10001, 65535];
 const HOST_PORTS = [80, 443, 8080, 8081, 8443, 9000, '0.0.0.0:8080', '127.0.0.1:9090', '10.0.0.1:8443'];
@@ -79,13 +86,14 @@ const BAD_PREFIXES = ['api/', '/a b', '/x;y', '/}', '/{{x}}', '/' + 'x'.repeat(2
 const HEALTHS = ['/', '/healthz', '/index.html?x=1&y=2', '/api/posts.json'];
 const HOSTS = ['*', '*.example.com', 'blog.localhost', 'api.example.com', 'a-1.b'];
 const BAD_HOSTS = ['A.com', 'a..b', '-a.com', 'a.com:80', `${'x'.repeat(64)}.com`, '*.*.com', '**', 'a b', '{{x}}'];
-const DURATIONS = ['15s', '250ms', '2m', '1ms', '10m'];
-const BAD_DURATIONS = ['0s', '11m', '5', 5, '1h', '-1s', '1.5s', ''];
+const DURATIONS = ['15s', '250ms', '15000ms', '1ms', '10s'];
+const BAD_DURATIONS = ['0s', '11m', '16s', '15001ms', '1m', '5', 5, '1h', '-1s', '1.5s', ''];
 const IMAGES = ['ghcr.io/x/app:1', 'nginx', 'localhost:5000/a/b', `docker.io/library/nginx@sha256:${'a'.repeat(64)}`];
 const BAD_IMAGES = ['Nginx', 'a b', 'x'.repeat(300), '$(id)', 'a:b:c', '-a', 'a//b'];
 const ENV_NAMES = ['A', 'LOG_LEVEL', '_x', 'PATH'];
 const BAD_ENV_NAMES = ['1A', 'A-B', 'A=B', 'A B', '', '__proto__'];
-const ENV_VALUES = ['', 'info', 'a\nb', '"quoted"', "it's", '{{pod}}', '$(id)', '\u2028', '---\nx: y', 'x'.repeat(1000)];
+const ENV_VALUES = ['', 'info', 'a\nb', '"quoted"', "it's", '{{pod}}', '$(id)', '\u2028', '---\nx: y', 'x'.repeat(1000), 'tab\there', '\u00a0', '😀'];
+const BAD_ENV_VALUES = ['\u0000', 'a\u0000b', '\u0085', '\u007f', '\u0080', '\u009b', '\ufffe', '\uffff', '\ufdd0', '\ud800', '\udc00x', '\u{10fffe}', '\u001b[2J'];
 const UNKNOWN_KEYS = ['version', '__proto__', 'constructor', 'statik', 'ports', 'tls_cert', 'path', 'listen', 'admin', '<<', 'Name', 'services '];
 
 /** How likely each value of the document being built is wrong: drawn per document. */
@@ -128,7 +136,7 @@ function genService(r: Rng, names: readonly string[], self: string): Record<stri
     s.port = value(r, PORTS, BAD_PORTS);
     if (r.chance(0.5)) {
       const env: Record<string, unknown> = {};
-      for (let i = r.int(4); i > 0; i--) put(env, String(value(r, ENV_NAMES, BAD_ENV_NAMES)), value(r, ENV_VALUES, [1, true, null]));
+      for (let i = r.int(4); i > 0; i--) put(env, String(value(r, ENV_NAMES, BAD_ENV_NAMES)), value(r, ENV_VALUES, [1, true, null, ...BAD_ENV_VALUES]));
       s.env = env;
     }
   }
@@ -271,6 +279,67 @@ function mutate(r: Rng, text: string): string {
   return lines.join('\n');
 }
 
+// ---------------------------------------------------------------------------------------------
+// Inputs of the classes hostile specs come in (issue 12): tags, encodings, depth.
+
+/** Tags, each with whether plain YAML reads the value the same without it. */
+const TAGS: readonly [string, boolean][] = [
+  // A plain tag is harmless on a value of its type, and refused on any other (`!!int ./site`).
+  ['!!str', true], ['!!int', true], ['!!map', true], ['!!seq', true], ['!!bool', true], ['!!null', true],
+  ['!<tag:yaml.org,2002:str>', true], ['!!binary', false], ['!!timestamp', false], ['!!js/function', false],
+  ['!!js/undefined', false], ['!env', false], ['!shell', false], ['!!set', false], ['!!omap', false], ['!!pairs', false],
+  ['!!float', false], ['!!python/object:os.system', false], ['!e!x', false], ['!', true], ['!\u009b', false],
+];
+
+/** A spec from the grammar with tags put before some values; returns the text and whether any tag was not plain. */
+function genTagged(r: Rng): { text: string; plain: boolean } {
+  let plain = true;
+  const text = stringify(genTree(r)).replace(/: (?=\S)/g, (sep) => {
+    if (!r.chance(0.15)) return sep;
+    const [tag, harmless] = r.pick(TAGS);
+    plain &&= harmless;
+    return `: ${tag} `;
+  });
+  return { text: r.chance(0.1) ? `%TAG !e! tag:example.com,2000:\n---\n${text}` : text, plain };
+}
+
+/** A spec, or garbage, as bytes in an encoding that is not UTF-8, or UTF-8 with bytes broken. */
+function genBytes(r: Rng): Uint8Array {
+  const text = r.chance(0.7) ? r.pick(SEEDS) : genText(r);
+  const utf8 = Buffer.from(text, 'utf8');
+  switch (r.int(6)) {
+    case 0:
+      return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    case 1:
+      return Buffer.from(text, 'utf16le');
+    case 2:
+      return Buffer.from(text, 'utf16le').swap16();
+    case 3: {
+      // A few bytes anywhere replaced by ones UTF-8 never has, or by a sequence cut short.
+      const out = Buffer.from(utf8);
+      for (let n = 1 + r.int(3); n > 0 && out.length; n--) out[r.int(out.length)] = r.pick([0xff, 0xfe, 0xc0, 0xc1, 0xf5, 0x80, 0xbf, 0xe0, 0xed, 0xf4, 0x00]);
+      return out;
+    }
+    case 4:
+      return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf8]);
+    default:
+      return Buffer.from(text, 'latin1');
+  }
+}
+
+/** Collections nested to a random depth, in flow or block style, where a spec value would be. */
+function genDeep(r: Rng): { text: string; depth: number } {
+  const depth = 1 + r.int(r.chance(0.5) ? 64 : 5000);
+  const style = r.int(4);
+  let inner: string;
+  if (style === 0) inner = `${'['.repeat(depth)}${r.chance(0.8) ? ']'.repeat(depth) : ''}`;
+  else if (style === 1) inner = `${'{a: '.repeat(depth)}1${r.chance(0.8) ? '}'.repeat(depth) : ''}`;
+  // Block maps indent one more column a level: a spec's 1 MiB holds about 1400 levels.
+  else if (style === 2) inner = `\n${Array.from({ length: Math.min(depth, 1000) }, (_, i) => `${' '.repeat(i + 2)}a:`).join('\n')} 1`;
+  else inner = `\n  ${'- '.repeat(depth)}x`;
+  return { text: `name: x\nservices: ${inner}\n`, depth };
+}
+
 const SEEDS = [
   ...['blog', 'mesh'].map((example) => readFileSync(path.join(PACKAGE_ROOT, 'examples', example, 'podvoy.yaml'), 'utf8')),
   ...corpusCases().map(corpusSpecText),
@@ -286,6 +355,14 @@ const HEALTH = /^\/[A-Za-z0-9._~/?=&-]*$/;
 const HOST_NAME = /^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/;
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const ADMIN_PORT = 9901;
+// What podman's YAML reader refuses or no environment can hold (the lone surrogate classes with
+// the u flag match unpaired halves only).
+const FORBIDDEN_IN_ENV = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff]|[\ud800-\udfff]|[\u{1fffe}\u{1ffff}\u{10fffe}\u{10ffff}]/u;
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff]|[\ud800-\udfff]/u;
+/** What must never reach a terminal raw from a message. */
+const TERMINAL_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+/** The longest message: a few values of at most 60 characters (paths 120), each character escaped in at most 6, and a sentence or two. */
+const MESSAGE_MAX = 2500;
 
 const isPort = (p: number, min: number) => Number.isInteger(p) && p >= min && p <= 65535 && p !== ADMIN_PORT;
 const isName = (n: string) => NAME.test(n) && n.length <= 20;
@@ -321,7 +398,7 @@ function malformations(spec: Spec): string[] {
       ensure(PREFIX.test(route.prefix) && route.prefix.length <= 200, `route prefix ${JSON.stringify(route.prefix)}`);
       ensure(route.backends.length > 0 && route.backends.some((b) => b.weight > 0), 'route weights');
       for (const b of route.backends) ensure(names.includes(b.service) && Number.isInteger(b.weight) && b.weight >= 0 && b.weight <= 1000, `backend ${b.service}`);
-      ensure(Number.isInteger(route.timeoutMs) && route.timeoutMs >= 1 && route.timeoutMs <= 600_000, 'route timeout');
+      ensure(Number.isInteger(route.timeoutMs) && route.timeoutMs >= 1 && route.timeoutMs <= 15_000, 'route timeout');
       ensure(Number.isInteger(route.retries) && route.retries >= 0 && route.retries <= 10, 'route retries');
     }
   }
@@ -334,11 +411,14 @@ function malformations(spec: Spec): string[] {
     for (const u of s.upstreams) ensure(names.includes(u.service) && u.service !== s.name, `${s.name} upstream ${u.service}`);
     if (s.sidecar.publish) publish(s.sidecar.publish, `${s.name} publish`);
     if (s.app.kind === 'static') {
-      ensure(inDir(s.app.root), `${s.name} root ${s.app.root}`);
-      for (const p of s.app.proxy) ensure(PREFIX.test(p.prefix) && s.upstreams.some((u) => u.service === p.upstream), `${s.name} proxy ${p.prefix}`);
+      ensure(inDir(s.app.root) && s.app.root !== DIR, `${s.name} root ${s.app.root} (it must not serve the spec file)`);
+      ensure(!FORBIDDEN.test(s.app.root), `${s.name} root ${JSON.stringify(s.app.root)}`);
+      for (const p of s.app.proxy) {
+        ensure(PREFIX.test(p.prefix) && p.prefix !== '/' && !/\/\.\.?(\/|$)/.test(p.prefix) && s.upstreams.some((u) => u.service === p.upstream), `${s.name} proxy ${p.prefix}`);
+      }
     } else {
       ensure(/^[a-z0-9][a-z0-9._/:@-]*$/.test(s.app.image) && s.app.image.length <= 255, `${s.name} image`);
-      for (const [k, v] of Object.entries(s.app.env)) ensure(ENV_NAME.test(k) && typeof v === 'string', `${s.name} env ${k}`);
+      for (const [k, v] of Object.entries(s.app.env)) ensure(ENV_NAME.test(k) && typeof v === 'string' && !FORBIDDEN_IN_ENV.test(v), `${s.name} env ${k}=${JSON.stringify(v)}`);
     }
   }
   return bad;
@@ -356,7 +436,10 @@ function problemFaults(error: SpecError): string[] {
       Number.isInteger(p.line) && p.line >= 1 &&
       Number.isInteger(p.column) && p.column >= 1 &&
       typeof p.message === 'string' && p.message.trim() !== '' && /[.?]$/.test(p.message);
-    return ok ? [] : [`bad problem ${JSON.stringify(p)}`];
+    if (!ok) return [`bad problem ${JSON.stringify(p)}`];
+    if (TERMINAL_CONTROL.test(`${p.path} ${p.message}`)) return [`a control character reaches the terminal: ${JSON.stringify(p)}`];
+    if (p.message.length > MESSAGE_MAX) return [`a message of ${p.message.length} characters: ${JSON.stringify(p.message.slice(0, 200))}…`];
+    return [];
   });
 }
 
@@ -394,7 +477,7 @@ function nginxShape(conf: string, spec: Spec): string[] {
     .map((line) =>
       line
         .replace(/^(\s*# )".*" is served by the service ".*", through this pod's sidecar\.$/, (_, lead: string) => `${lead}PROXY COMMENT`)
-        .replace(/^(\s*location )(\S+)( \{)$/, (all, lead: string, prefix: string, tail: string) => (prefixes.has(prefix) ? `${lead}PREFIX${tail}` : all))
+        .replace(/^(\s*location \^~ )(\S+)( \{)$/, (all, lead: string, prefix: string, tail: string) => (prefixes.has(prefix) ? `${lead}PREFIX${tail}` : all))
         .replace(/^(# nginx of )\S+(, rendered by podvoy)/, '$1POD$2')
         .replace(/\d+/g, 'N'),
     );
@@ -538,12 +621,20 @@ services:
 
 type Outcome = { kind: 'accepted'; spec: Spec } | { kind: 'rejected' } | { kind: 'fault'; fault: string };
 
+/**
+ * Parses and measures the CPU time it took (this process's, all threads): on a machine shared
+ * with other test runs, or under `nice`, wall time says more about the neighbours than the parser.
+ */
 function timed(text: string): { result: Spec | unknown; ms: number } {
-  const start = performance.now();
+  const start = process.cpuUsage();
+  const ms = () => {
+    const { user, system } = process.cpuUsage(start);
+    return (user + system) / 1000;
+  };
   try {
-    return { result: parseSpec(text, FILE, host), ms: performance.now() - start };
+    return { result: parseSpec(text, FILE, host), ms: ms() };
   } catch (error) {
-    return { result: error, ms: performance.now() - start };
+    return { result: error, ms: ms() };
   }
 }
 
@@ -618,6 +709,101 @@ describe('parseSpec under fuzzing', () => {
     feed(SEED + 2, 2500, (r) => mutate(r, r.pick(SEEDS)));
   }, 30_000);
 
+  /** Tagged specs: accepted only when every tag is one plain YAML reads the same without. */
+  function feedTagged(seed: number, count: number): number {
+    const r = new Rng(seed);
+    const faults: string[] = [];
+    for (let i = 0; i < count && faults.length < 5; i++) {
+      const { text, plain } = genTagged(r);
+      const outcome = run(text);
+      if (outcome.kind === 'fault') faults.push(`input #${i} ${JSON.stringify(text)}: ${outcome.fault}`);
+      if (outcome.kind === 'accepted' && !plain) faults.push(`input #${i} ${JSON.stringify(text)}: accepted with a tag that changes its value`);
+    }
+    expect(faults).toEqual([]);
+    return count;
+  }
+
+  /** Bytes through the decoder and the parser: refused with positions, or read as the UTF-8 text they are. */
+  function feedBytes(seed: number, count: number): number {
+    const r = new Rng(seed);
+    const faults: string[] = [];
+    for (let i = 0; i < count && faults.length < 5; i++) {
+      const bytes = genBytes(r);
+      let text: string;
+      try {
+        text = decodeSpec(bytes, FILE);
+      } catch (error) {
+        const bad = error instanceof SpecError ? problemFaults(error) : [`decodeSpec threw ${String(error)}`];
+        if (bad.length) faults.push(`bytes #${i} ${Buffer.from(bytes).toString('base64')}: ${bad.join('; ')}`);
+        continue;
+      }
+      if (!Buffer.from(text, 'utf8').equals(Buffer.from(bytes).subarray(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0))) {
+        faults.push(`bytes #${i} ${Buffer.from(bytes).toString('base64')}: decoded to other text than the bytes hold`);
+      }
+      const outcome = run(text);
+      if (outcome.kind === 'fault') faults.push(`bytes #${i} ${Buffer.from(bytes).toString('base64')}: ${outcome.fault}`);
+    }
+    expect(faults).toEqual([]);
+    return count;
+  }
+
+  /** Deep collections: answered in time, and refused at the nesting limit rather than by a stack overflow. */
+  function feedDeep(seed: number, count: number): number {
+    const r = new Rng(seed);
+    const faults: string[] = [];
+    for (let i = 0; i < count && faults.length < 5; i++) {
+      const { text, depth } = genDeep(r);
+      const { result } = timed(text);
+      const outcome = run(text);
+      if (outcome.kind === 'fault') faults.push(`depth ${depth} ${JSON.stringify(text.slice(0, 80))}: ${outcome.fault}`);
+      const said = result instanceof SpecError ? result.message : '';
+      if (said.includes('call stack') || said.includes('RESOURCE_EXHAUSTION')) faults.push(`depth ${depth}: ${said}`);
+      if (depth > 40 && !said.includes('levels deep')) faults.push(`depth ${depth}: not refused for its depth: ${said.slice(0, 200)}`);
+    }
+    expect(faults).toEqual([]);
+    return count;
+  }
+
+  it(`refuses every tag that changes a value (FUZZ_SEED=${SEED})`, () => {
+    feedTagged(SEED + 3, 800);
+  }, 30_000);
+
+  it(`reads only UTF-8, and says where other bytes are (FUZZ_SEED=${SEED})`, () => {
+    feedBytes(SEED + 4, 800);
+  }, 30_000);
+
+  it(`refuses deep nesting at its limit, in time (FUZZ_SEED=${SEED})`, () => {
+    feedDeep(SEED + 5, 150);
+  }, 60_000);
+
+  // Every generator in turn with fresh seeds until FUZZ_SECONDS are up: the long run of issue 12.
+  it(`keeps finding nothing for ${FUZZ_SECONDS} s (FUZZ_SEED=${SEED})`, () => {
+    const until = performance.now() + FUZZ_SECONDS * 1000;
+    let tried = 0;
+    // A fault does not end the round: the rest of the time may find others.
+    const found: string[] = [];
+    const batch = (what: string, seed: number, count: number, go: () => unknown) => {
+      try {
+        go();
+      } catch (error) {
+        found.push(`${what} (seed ${seed}): ${String(error instanceof Error ? error.message : error).slice(0, 2000)}`);
+      }
+      tried += count;
+    };
+    for (let round = 0; performance.now() < until && found.length < 20; round++) {
+      const seed = (SEED + 1000 * (round + 1)) >>> 0;
+      batch('random text', seed, 200, () => feed(seed, 200, genText));
+      batch('grammar', seed + 1, 100, () => feed(seed + 1, 100, genYaml));
+      batch('mutations', seed + 2, 200, () => feed(seed + 2, 200, (r) => mutate(r, r.pick(SEEDS))));
+      batch('tags', seed + 3, 100, () => feedTagged(seed + 3, 100));
+      batch('bytes', seed + 4, 100, () => feedBytes(seed + 4, 100));
+      batch('depth', seed + 5, 10, () => feedDeep(seed + 5, 10));
+    }
+    if (process.env.FUZZ_SECONDS) console.info(`fuzz: ${tried} inputs in ${FUZZ_SECONDS} s, ${found.length} batches with faults (FUZZ_SEED=${SEED})`);
+    expect(found).toEqual([]);
+    expect(tried).toBeGreaterThan(0);
+  }, (FUZZ_SECONDS + 120) * 1000);
+
   it.each([
     ['flow lists', `name: x\nservices: ${'['.repeat(3000)}${']'.repeat(3000)}\n`],
     ['flow maps', `name: x\nservices: ${'{a: '.repeat(1500)}1${'}'.repeat(1500)}\n`],
@@ -631,13 +817,29 @@ describe('parseSpec under fuzzing', () => {
 
 /** Faults fuzzing found, kept as regression tests. */
 describe('faults found by fuzzing, fixed', () => {
+  // The long run of issue 12 (FUZZ_SEED=750355942): a service named constructor (a valid DNS
+  // label) found Object.prototype.constructor in the registry, and rendering threw.
+  it('renders a mesh of services named like Object.prototype properties', async () => {
+    const sources = await readTemplateSources();
+    const spec = parseSpec(
+      'name: x\ngateway: {http: 8080, routes: [{service: constructor}]}\nservices:\n  constructor: {static: ./site}\n  web: {static: ./site, upstreams: {constructor: 9001}}\n',
+      FILE,
+      host,
+    );
+    const rendered = renderSpec(sources, spec);
+    expect(rendered.mesh.map((f) => f.path).sort()).toEqual(['/var/lib/podvoy/x/xds/gateway/cds.yaml', '/var/lib/podvoy/x/xds/gateway/lds.yaml', '/var/lib/podvoy/x/xds/gateway/rds.yaml', '/var/lib/podvoy/x/xds/web/cds.yaml']);
+    const empty = withPods({}, []);
+    expect(empty.constructor).toBeUndefined();
+  });
+
   // Alias.resolve walks the document from its start for every alias, so time grew with the
   // square of the number of aliases; parseSpec now refuses more than 100 before resolving any.
   it('parses a spec with 4000 aliases in time', () => {
     const text = `name: &a x\nservices: {web: {static: ./site}}\nextra:\n${'- *a\n'.repeat(4000)}`;
-    const { result, ms } = timed(text);
+    const { result } = timed(text);
     expect(result).toBeInstanceOf(SpecError);
-    expect(ms).toBeLessThan(SLOW_MS);
+    // The best of three: a busy machine or a garbage collection is not what this is about.
+    expect(Math.min(...[1, 2, 3].map(() => timed(text).ms))).toBeLessThan(SLOW_MS);
   });
 
   // Keys were echoed raw in messages and problem paths: a newline forged a problem line of its

@@ -528,12 +528,12 @@ describe('parseSpec rejects', () => {
     [
       'a timeout over 10 minutes',
       withGateway('http: 8080', 'routes: [{service: web, timeout: 11m}]'),
-      'blog/podvoy.yaml:4:36: gateway.routes[0].timeout: 11m is out of range. Use a timeout from 1ms to 10m.',
+      'blog/podvoy.yaml:4:36: gateway.routes[0].timeout: 11m is out of range. Use a timeout from 1ms to 15s: each sidecar ends a request after 15s, so a longer timeout could not hold.',
     ],
     [
       'a timeout of 0',
       withGateway('http: 8080', 'routes: [{service: web, timeout: 0s}]'),
-      'blog/podvoy.yaml:4:36: gateway.routes[0].timeout: 0s is out of range. Use a timeout from 1ms to 10m.',
+      'blog/podvoy.yaml:4:36: gateway.routes[0].timeout: 0s is out of range. Use a timeout from 1ms to 15s.',
     ],
     [
       'too many retries',
@@ -762,7 +762,7 @@ describe('parseSpec accepts', () => {
       '  tls: {cert: tls/cert.pem, key: ./current-key.pem}',
       '  hsts: false',
       '  routes:',
-      '  - {host: "*.example.com", prefix: /v1.2/~docs/, service: web, timeout: 10m, retries: 10}',
+      '  - {host: "*.example.com", prefix: /v1.2/~docs/, service: web, timeout: 15s, retries: 10}',
       '  - {host: "*", split: {web: 1000, docs: 0}, timeout: 1ms}',
       'services:',
       '  web: {static: ./site}',
@@ -776,7 +776,7 @@ describe('parseSpec accepts', () => {
       hsts: false,
       maxConnections: 10_000,
       routes: [
-        { host: '*.example.com', prefix: '/v1.2/~docs/', backends: [{ service: 'web', weight: 100 }], timeoutMs: 600_000, retries: 10 },
+        { host: '*.example.com', prefix: '/v1.2/~docs/', backends: [{ service: 'web', weight: 100 }], timeoutMs: 15_000, retries: 10 },
         {
           host: '*',
           prefix: '/',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   containerInspectArgs,
   envoyValidateArgs,
+  nginxTestArgs,
   imageBuildArgs,
   imageExistsArgs,
   imageListArgs,
@@ -76,6 +77,16 @@ describe('podman argv builders', () => {
         '--volume', '/var/lib/podvoy/blog/envoy.yaml:/etc/podvoy/envoy.yaml:ro',
         '--entrypoint', '/usr/local/bin/envoy',
         'localhost/podvoy/envoy:1', '--mode', 'validate', '-c', '/etc/podvoy/envoy.yaml', '--log-level', 'error',
+      ],
+    ],
+    [
+      'nginxTestArgs',
+      () => nginxTestArgs('localhost/podvoy/nginx:1', '/var/lib/podvoy/blog/nginx.conf'),
+      [
+        'run', '--rm', '--network', 'none', '--read-only', '--user', '101:101', '--tmpfs', '/tmp',
+        '--volume', '/var/lib/podvoy/blog/nginx.conf:/etc/podvoy/nginx.conf:ro',
+        '--entrypoint', '/usr/sbin/nginx',
+        'localhost/podvoy/nginx:1', '-t', '-q', '-e', 'stderr', '-c', '/etc/podvoy/nginx.conf',
       ],
     ],
   ])('%s', (_name, build, argv) => {
