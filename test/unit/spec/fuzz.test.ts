@@ -294,11 +294,13 @@ const TAGS: readonly [string, boolean][] = [
 /** A spec from the grammar with tags put before some values; returns the text and whether any tag was not plain. */
 function genTagged(r: Rng): { text: string; plain: boolean } {
   let plain = true;
-  const text = stringify(genTree(r)).replace(/: (?=\S)/g, (sep) => {
-    if (!r.chance(0.15)) return sep;
+  // One scalar a line (no block scalars, no folding), and tags only after plain keys: a tag put
+  // into the text of a value is text, not a tag.
+  const text = stringify(genTree(r), { blockQuote: false, lineWidth: 0 }).replace(/^(\s*(?:- )*[A-Za-z0-9_./~-]+): (?=\S)/gm, (all, key: string) => {
+    if (!r.chance(0.15)) return all;
     const [tag, harmless] = r.pick(TAGS);
     plain &&= harmless;
-    return `: ${tag} `;
+    return `${key}: ${tag} `;
   });
   return { text: r.chance(0.1) ? `%TAG !e! tag:example.com,2000:\n---\n${text}` : text, plain };
 }
