@@ -10,6 +10,7 @@ import type { BuiltImage } from './engine/podman/images.js';
 import type { LogsOptions } from './engine/podman/logs.js';
 import type { DeployedPod } from './engine/podman/pods.js';
 import type { DeploymentStatus } from './engine/envoy/status.js';
+import type { PodSample, TopOptions, TopReport } from './engine/envoy/top.js';
 import type { SystemdUnits } from './engine/podman/systemd.js';
 import type { ReadinessOptions } from './engine/envoy/readiness.js';
 import type { RolloutDiff } from './engine/rollout/describe.js';
@@ -27,6 +28,8 @@ export type { CertificatesResult, CertificateInfo } from './engine/pki/index.js'
 export type { DeployedPod } from './engine/podman/pods.js';
 export type { DeploymentStatus, EnvoyStatus } from './engine/envoy/status.js';
 export type { ClusterStatus, HostStatus } from './engine/envoy/admin.js';
+export type { TopReport, TopRow, TopOptions, View } from './engine/envoy/top.js';
+export type { Signals } from './engine/envoy/signals.js';
 export type { Check } from './engine/podman/doctor.js';
 export type { SystemdUnits } from './engine/podman/systemd.js';
 export type { BuiltImage } from './engine/podman/images.js';
@@ -98,6 +101,42 @@ export async function down(fileOrName: string, options: CommonOptions & { servic
 export async function status(fileOrName: string, options: CommonOptions = {}): Promise<DeploymentStatus> {
   const [{ specNameOf }, { readStatus }] = await Promise.all([pipeline(), import('./engine/envoy/status.js')]);
   return readStatus(await specNameOf(fileOrName), options.roots ?? defaultRoots());
+}
+
+/**
+ * The golden signals of every service over a window (success rate, req/s, latency percentiles,
+ * open connections), as the gateway, each calling sidecar and the service's own sidecars see
+ * them: two samples of every Envoy's counters and histograms, `windowMs` apart.
+ */
+export async function top(fileOrName: string, options: CommonOptions & TopOptions): Promise<TopReport> {
+  const [{ specNameOf }, { readTop }] = await Promise.all([pipeline(), import('./engine/envoy/top.js')]);
+  return readTop(await specNameOf(fileOrName), options.roots ?? defaultRoots(), options);
+}
+
+/**
+ * Samples every Envoy of a deployment every `refreshMs` and calls `onReport` with the signals
+ * over the last `windowMs` (over the time elapsed, until a window has passed), until `signal`
+ * aborts: what `podvoy top` redraws on a terminal.
+ */
+export async function watchTop(
+  fileOrName: string,
+  options: CommonOptions & TopOptions & { refreshMs: number; signal: AbortSignal; onReport: (report: TopReport) => void },
+): Promise<void> {
+  const [{ specNameOf }, { sampleDeployment, reportOf }] = await Promise.all([pipeline(), import('./engine/envoy/top.js')]);
+  const specName = await specNameOf(fileOrName);
+  const roots = options.roots ?? defaultRoots();
+  const samples: { at: number; pods: PodSample[] }[] = [];
+  while (!options.signal.aborted) {
+    const at = performance.now();
+    samples.push({ at, pods: await sampleDeployment(specName, roots) });
+    // Keep the newest sample at least a window old, and every one after it.
+    while (samples.length > 2 && samples[1]!.at <= at - options.windowMs) samples.shift();
+    if (samples.length > 1) options.onReport(reportOf(specName, samples[0]!.pods, samples.at(-1)!.pods, Boolean(options.wide)));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, options.refreshMs);
+      options.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
 }
 
 /** The pods podvoy runs. */

@@ -68,6 +68,11 @@ export function clusterName(service: string): string {
   return `service_${service}`;
 }
 
+/** The service a cluster named by `clusterName` reaches; undefined for Envoy's other clusters. */
+export function serviceOfCluster(cluster: string): string | undefined {
+  return cluster.startsWith('service_') ? cluster.slice('service_'.length) : undefined;
+}
+
 /** A sidecar's loopback listener through which its app calls an upstream service. */
 export function upstreamListenerName(service: string): string {
   return `upstream_${service}`;
