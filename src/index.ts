@@ -161,10 +161,11 @@ export interface RenderedFile {
  */
 export async function render(file: string, options: CommonOptions & { outDir?: string } = {}): Promise<RenderedFile[]> {
   const roots = options.roots ?? defaultRoots();
-  const [{ loadDeployment }, { specStateDir }, { writeFileAtomic }, path] = await Promise.all([
+  const [{ loadDeployment }, { specStateDir }, { writeFileAtomic }, { renderScrapeConfig }, path] = await Promise.all([
     pipeline(),
     import('./mesh/layout.js'),
     import('./engine/files.js'),
+    import('./render/prometheus.js'),
     import('node:path'),
   ]);
   const deployment = await loadDeployment(file, roots, false);
@@ -180,6 +181,10 @@ export async function render(file: string, options: CommonOptions & { outDir?: s
       path: path.relative(specStateDir(roots, deployment.spec.name), f.path),
       content: f.text,
     })),
+    {
+      path: 'prometheus.yml',
+      content: renderScrapeConfig(deployment.spec, pods.map(({ plan }) => ({ pod: plan.pod, service: 'service' in plan ? plan.service.name : 'gateway' }))),
+    },
   ];
   if (options.outDir) {
     for (const f of files) await writeFileAtomic(path.join(options.outDir, f.path), f.content);

@@ -41,6 +41,20 @@ export const POD_PORTS = {
   gatewayHttps: 8443,
 } as const;
 
+/**
+ * Every Envoy's Prometheus endpoint: a listener on the pod network that passes this path, and
+ * no other, to the admin interface. Its port is the first from `firstPort` (Istio's choice for
+ * Envoy's metrics) that nothing else in the pod uses.
+ */
+export const METRICS = { path: '/stats/prometheus', firstPort: 15090 } as const;
+
+/** The metrics listener's port in a pod whose other listeners use `used`. */
+export function metricsPort(used: readonly number[]): number {
+  let port: number = METRICS.firstPort;
+  while (used.includes(port)) port++;
+  return port;
+}
+
 /** File names inside an Envoy's xDS directory. */
 export const XDS_FILES = { clusters: 'cds.yaml', listeners: 'lds.yaml', routes: 'rds.yaml' } as const;
 

@@ -1,6 +1,7 @@
-import { ENVOY_CONCURRENCY, ENVOY_STATS, IN_POD, POD_PORTS, XDS_FILES, clusterName, upstreamListenerName } from '../mesh/contract.js';
+import { ENVOY_CONCURRENCY, ENVOY_STATS, IN_POD, METRICS, POD_PORTS, XDS_FILES, clusterName, upstreamListenerName } from '../mesh/contract.js';
 import { MESH_HEALTH_PATH, SDS_FILES, SDS_SECRETS, allowedPrincipals, publishedPort, trustDomainPrefix } from '../mesh/identity.js';
 import type { GatewayPlan, PodPlan, RenderedPod } from '../mesh/plan.js';
+import { gatewayMetricsPort, sidecarMetricsPort } from '../mesh/metrics.js';
 import { COMPRESSION } from './compression.js';
 import { serviceHeaders } from './edge-headers.js';
 import { nginxSite } from './site.js';
@@ -66,6 +67,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     })),
     container: CONTAINER,
     probe: target.probePort === undefined ? false : { port: target.probePort },
+    metrics: { port: sidecarMetricsPort(service), path: METRICS.path },
     responseHeaders: serviceHeaders(service),
     compression: COMPRESSION,
     compressors: COMPRESSION.compressors,
@@ -95,6 +97,7 @@ export function renderGateway(templates: Templates, plan: GatewayPlan, target: E
   const ports = [
     { containerPort: POD_PORTS.gatewayHttp, ...gateway.http },
     ...(gateway.https ? [{ containerPort: POD_PORTS.gatewayHttps, ...gateway.https }] : []),
+    ...(gateway.metrics ? [{ containerPort: gatewayMetricsPort(), ...gateway.metrics }] : []),
   ];
   const podYaml = templates['gateway-pod.yaml']({
     pod: plan.pod,
@@ -116,6 +119,7 @@ export function renderGateway(templates: Templates, plan: GatewayPlan, target: E
     maxConnections: gateway.maxConnections,
     maxHeapBytes: GATEWAY_MAX_HEAP_BYTES,
     probe: target.probePort === undefined ? false : { port: target.probePort },
+    metrics: { port: gatewayMetricsPort(), path: METRICS.path },
   });
   return { podYaml, envoyYaml };
 }

@@ -29,6 +29,7 @@ function gateway(g: RawGateway): Gateway {
   return {
     http: publish(g.http),
     ...(g.https && { https: publish(g.https) }),
+    ...(g.metrics && { metrics: publish(g.metrics) }),
     ...(g.tls && { tls: g.tls }),
     hsts: g.hsts ?? true,
     maxConnections: g.maxConnections ?? DEFAULTS.maxConnections,

@@ -55,6 +55,12 @@ export interface Gateway {
   readonly hsts: boolean;
   /** Downstream connections the gateway holds at once; past it, new ones are closed. @default 10000 */
   readonly maxConnections: number;
+  /**
+   * Where the gateway's Prometheus metrics (`/stats/prometheus`, and no other path of its admin
+   * interface) are published on the host; unset, they are on the mesh network only.
+   * @example metrics: 9102
+   */
+  readonly metrics?: Publish;
   /** In spec order: the first route that matches a request takes it. */
   readonly routes: readonly Route[];
 }

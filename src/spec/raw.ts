@@ -26,6 +26,7 @@ export interface RawGateway {
   readonly tls?: { readonly cert: string; readonly key: string };
   readonly hsts?: boolean;
   readonly maxConnections?: number;
+  readonly metrics?: RawPublish;
   readonly routes: readonly RawRoute[];
 }
 

@@ -1,6 +1,10 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { play, top } from '../../src/index.js';
-import { freePort, uniqueName, workspace, type Workspace } from '../support/e2e.js';
+import { play, ps, render, top } from '../../src/index.js';
+import { freePort, podmanLines, uniqueName, workspace, type Workspace } from '../support/e2e.js';
 import { STATUS_APP, buildStatusApp, pacedLoad } from '../support/status-app.js';
 
 /**
@@ -11,17 +15,21 @@ describe('seeing the mesh', () => {
   let ws: Workspace;
   let name: string;
   let http: number;
+  let metrics: number;
+  let file: string;
 
   beforeAll(async () => {
     await buildStatusApp();
     ws = await workspace('mesh');
     name = uniqueName('obs');
     http = await freePort();
-    const file = await ws.writeSpec(
+    metrics = await freePort();
+    file = await ws.writeSpec(
       [
         `name: ${name}`,
         'gateway:',
         `  http: ${http}`,
+        `  metrics: ${metrics}`,
         '  routes:',
         '  - prefix: /blog/',
         '    service: blog',
@@ -77,6 +85,61 @@ describe('seeing the mesh', () => {
       ]);
     } finally {
       await load.stop();
+    }
+  });
+
+  it("serves each Envoy's /stats/prometheus, and no other admin path, on its pod's metrics port", async () => {
+    const api = (await ps()).find((p) => p.spec === name && p.service === 'api')!;
+    const [address] = await podmanLines('inspect', '--format', `{{(index .NetworkSettings.Networks "podvoy-${name}").IPAddress}}`, `${api.name}-envoy`);
+    const scraped = await fetch(`http://${address}:15090/stats/prometheus`);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toMatch(/^envoy_http_downstream_rq_total\{envoy_http_conn_manager_prefix="inbound"\} [0-9]+$/m);
+    for (const [method, adminPath] of [['GET', '/stats'], ['GET', '/config_dump'], ['POST', '/quitquitquit'], ['POST', '/stats/prometheus'], ['GET', '/']]) {
+      const res = await fetch(`http://${address}:15090${adminPath}`, { method });
+      expect([method, adminPath, res.status]).toEqual([method, adminPath, 404]);
+    }
+    expect((await fetch(`http://127.0.0.1:${metrics}/stats/prometheus`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${metrics}/config_dump`)).status).toBe(404);
+  });
+
+  it("a real Prometheus, with the scrape configuration podvoy renders, sees the api's req/s as top does", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'podvoy-prometheus-'));
+    const files = await render(file, { roots: ws.roots });
+    await writeFile(path.join(dir, 'prometheus.yml'), files.find((f) => f.path === 'prometheus.yml')!.content);
+    const port = await freePort();
+    const prometheus = spawn(
+      'prometheus',
+      [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise((resolve) => prometheus.once('exit', resolve));
+    const load = pacedLoad(`http://127.0.0.1:${http}`, 200, 10);
+    const query = async (promql: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(promql)}`).catch(() => undefined);
+      const json = res?.ok ? ((await res.json()) as { data: { result: { value: [number, string] }[] } }) : undefined;
+      return json?.data.result[0] ? Number(json.data.result[0].value[1]) : undefined;
+    };
+    const apiRps = `sum(rate(envoy_cluster_upstream_rq_xx{job="${name}-gateway",envoy_cluster_name="service_api"}[30s]))`;
+    const apiSuccess = `1 - sum(rate(envoy_cluster_upstream_rq_xx{job="${name}-gateway",envoy_cluster_name="service_api",envoy_response_code_class="5"}[30s])) / ${apiRps}`;
+    try {
+      // Three scrapes (10 s apart) under load, then the same 30 s in top and in PromQL.
+      const deadline = Date.now() + 90_000;
+      while (((await query(`count_over_time(envoy_cluster_upstream_rq_total{job="${name}-gateway",envoy_cluster_name="service_api"}[30s])`)) ?? 0) < 3) {
+        expect(Date.now()).toBeLessThan(deadline);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      const report = await top(name, { roots: ws.roots, windowMs: 30_000 });
+      const seen = report.rows.find((r) => r.service === 'api' && r.view === 'gateway')!;
+      const [rps, success] = [await query(apiRps), await query(apiSuccess)];
+      expect(rps).toBeGreaterThan(seen.rps * 0.9);
+      expect(rps).toBeLessThan(seen.rps * 1.1);
+      expect(success).toBeGreaterThan(seen.successRate! * 0.9);
+      expect(success).toBeLessThan(Math.min(1, seen.successRate! * 1.1));
+    } finally {
+      await load.stop();
+      prometheus.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
