@@ -139,6 +139,37 @@ export async function watchTop(
   }
 }
 
+export type { MeshGraph, GraphNode, GraphEdge, GraphPod, EdgeTraffic } from './render/graph.js';
+
+export interface GraphOptions extends CommonOptions {
+  /** @default 'svg' */
+  readonly format?: 'svg' | 'dot' | 'mermaid';
+  /** The window of the live figures; 0 draws the spec alone, without asking any Envoy. @default 10000 */
+  readonly windowMs?: number;
+  /** Also write the picture to this file (atomically). */
+  readonly outFile?: string;
+}
+
+/**
+ * The picture of a spec's mesh: the gateway, services and pods, an edge per route and upstream
+ * the spec declares, labelled with the req/s and success rate the callers see when the
+ * deployment runs, unhealthy pods marked. SVG is laid out by Graphviz (WebAssembly).
+ */
+export async function graph(file: string, options: GraphOptions = {}): Promise<string> {
+  const [spec, { meshGraph, renderDot, renderMermaid }] = await Promise.all([loadSpec(file), import('./render/graph.js')]);
+  const windowMs = options.windowMs ?? 10_000;
+  const running = windowMs > 0 && (await ps().catch(() => [])).some((p) => p.spec === spec.name);
+  const live = running
+    ? await (await import('./engine/envoy/graph-live.js')).readLiveMesh(spec.name, options.roots ?? defaultRoots(), windowMs)
+    : undefined;
+  const model = meshGraph(spec, live);
+  const format = options.format ?? 'svg';
+  const text =
+    format === 'mermaid' ? renderMermaid(model) : format === 'dot' ? renderDot(model) : await (await import('./render/graph-svg.js')).renderSvg(renderDot(model));
+  if (options.outFile) await (await import('./engine/files.js')).writeFileAtomic(options.outFile, text);
+  return text;
+}
+
 /** The pods podvoy runs. */
 export async function ps(): Promise<DeployedPod[]> {
   return (await import('./engine/podman/pods.js')).listPods();

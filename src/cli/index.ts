@@ -105,6 +105,18 @@ export function buildProgram(): Command {
     .addOption(new Option('-o, --output <format>', 'wide: a row per pod').choices(['wide']))
     .action(async (spec: string, opts: { window: number; json?: boolean; output?: string }) => (await import('./commands/top.js')).run(spec, opts));
 
+  program
+    .command('graph')
+    .description('a picture of the mesh: gateway, services and pods, an edge per route and upstream with live req/s and success rate, unhealthy pods marked')
+    .argument('<spec>', 'spec file')
+    .addOption(new Option('--format <format>', 'svg (laid out by Graphviz), dot or mermaid').choices(['svg', 'dot', 'mermaid']).default('svg'))
+    .option('--out <file>', 'write the picture to this file instead of printing it')
+    .option('--window <duration>', 'the window of the live figures, e.g. 10s', duration, 10_000)
+    .option('--no-live', 'draw the spec alone, without asking the running Envoys')
+    .action(async (spec: string, opts: { format: 'svg' | 'dot' | 'mermaid'; out?: string; window: number; live: boolean }) =>
+      (await import('./commands/graph.js')).run(spec, opts),
+    );
+
   const certs = program
     .command('certs')
     .description("the mesh's certificates (mTLS): list them, renew them, rotate the CA");

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { play, ps, render, top } from '../../src/index.js';
+import { graph, play, ps, render, top } from '../../src/index.js';
 import { freePort, podmanLines, uniqueName, workspace, type Workspace } from '../support/e2e.js';
 import { STATUS_APP, buildStatusApp, pacedLoad } from '../support/status-app.js';
 
@@ -140,6 +140,25 @@ describe('seeing the mesh', () => {
       prometheus.kill('SIGTERM');
       await exited;
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('graph draws the declared edges with the live req/s and success rate, and every pod', async () => {
+    const load = pacedLoad(`http://127.0.0.1:${http}`, 100, 10);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const dot = await graph(file, { roots: ws.roots, format: 'dot', windowMs: 5000 });
+      const edges = dot.split('\n').filter((l) => l.includes(' -> '));
+      expect(edges).toHaveLength(3);
+      const label = /"gateway" -> "api" \[label="\/ · ([0-9.]+) rps · ([0-9.]+)%"/.exec(dot);
+      expect(Number(label?.[1])).toBeGreaterThan(80);
+      expect(Number(label?.[2])).toBeGreaterThan(80);
+      expect(Number(label?.[2])).toBeLessThan(100);
+      for (const pod of (await ps()).filter((p) => p.spec === name)) expect(dot).toContain(`"pod:${pod.name}" [label="${pod.name}", shape=ellipse`);
+      const svg = await graph(file, { roots: ws.roots, windowMs: 2000 });
+      expect(svg.match(/<g id="edge[0-9]+" class="edge">/g)).toHaveLength(3);
+    } finally {
+      await load.stop();
     }
   });
 });

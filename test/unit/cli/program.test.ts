@@ -41,7 +41,7 @@ async function commanderErrorOf(run: Promise<unknown>): Promise<CommanderError> 
 describe('podvoy command line', () => {
   it('declares every verb', () => {
     const { program } = testProgram();
-    expect(program.commands.map((c) => c.name())).toEqual(['play', 'diff', 'ps', 'logs', 'render', 'down', 'status', 'top', 'certs', 'systemd', 'images', 'kube', 'doctor']);
+    expect(program.commands.map((c) => c.name())).toEqual(['play', 'diff', 'ps', 'logs', 'render', 'down', 'status', 'top', 'graph', 'certs', 'systemd', 'images', 'kube', 'doctor']);
     expect(program.commands.find((c) => c.name() === 'kube')?.commands.map((c) => c.name())).toEqual(['apply', 'delete']);
     expect(program.commands.find((c) => c.name() === 'certs')?.commands.map((c) => c.name())).toEqual(['list', 'renew', 'rotate-ca']);
     expect(program.commands.find((c) => c.name() === 'images')?.commands.map((c) => c.name())).toEqual(['build']);
