@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graph, play, ps, render, top } from '../../src/index.js';
+import { PACKAGE_ROOT } from '../../src/engine/files.js';
 import { freePort, podmanLines, uniqueName, workspace, type Workspace } from '../support/e2e.js';
 import { STATUS_APP, buildStatusApp, pacedLoad } from '../support/status-app.js';
 
@@ -114,10 +115,12 @@ describe('seeing the mesh', () => {
     );
     const exited = new Promise((resolve) => prometheus.once('exit', resolve));
     const load = pacedLoad(`http://127.0.0.1:${http}`, 200, 10);
-    const query = async (promql: string) => {
+    /** The value of the first series, or of the first with these labels. */
+    const query = async (promql: string, labels: Record<string, string> = {}) => {
       const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(promql)}`).catch(() => undefined);
-      const json = res?.ok ? ((await res.json()) as { data: { result: { value: [number, string] }[] } }) : undefined;
-      return json?.data.result[0] ? Number(json.data.result[0].value[1]) : undefined;
+      const json = res?.ok ? ((await res.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }) : undefined;
+      const series = json?.data.result.find((r) => Object.entries(labels).every(([k, v]) => r.metric[k] === v));
+      return series ? Number(series.value[1]) : undefined;
     };
     const apiRps = `sum(rate(envoy_cluster_upstream_rq_xx{job="${name}-gateway",envoy_cluster_name="service_api"}[30s]))`;
     const apiSuccess = `1 - sum(rate(envoy_cluster_upstream_rq_xx{job="${name}-gateway",envoy_cluster_name="service_api",envoy_response_code_class="5"}[30s])) / ${apiRps}`;
@@ -135,6 +138,18 @@ describe('seeing the mesh', () => {
       expect(rps).toBeLessThan(seen.rps * 1.1);
       expect(success).toBeGreaterThan(seen.successRate! * 0.9);
       expect(success).toBeLessThan(Math.min(1, seen.successRate! * 1.1));
+
+      // Every query of the example Grafana dashboard answers for the api, as the gateway sees it.
+      const dashboard = JSON.parse(await readFile(path.join(PACKAGE_ROOT, 'examples/mesh/grafana-dashboard.json'), 'utf8')) as {
+        panels: { title: string; targets: { expr: string }[] }[];
+      };
+      for (const panel of dashboard.panels) {
+        for (const target of panel.targets) {
+          const expr = target.expr.replaceAll('$deployment', name).replaceAll('$__rate_interval', '30s');
+          const value = await query(expr, { envoy_cluster_name: 'service_api', service: 'gateway' });
+          expect([panel.title, Number.isFinite(value)]).toEqual([panel.title, true]);
+        }
+      }
     } finally {
       await load.stop();
       prometheus.kill('SIGTERM');
