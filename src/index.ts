@@ -8,6 +8,7 @@ import type { Spec } from './spec/model.js';
 import type { Check } from './engine/podman/doctor.js';
 import type { BuiltImage } from './engine/podman/images.js';
 import type { LogsOptions } from './engine/podman/logs.js';
+import type { RequestHop } from './engine/podman/request-logs.js';
 import type { DeployedPod } from './engine/podman/pods.js';
 import type { DeploymentStatus } from './engine/envoy/status.js';
 import type { PodSample, TopOptions, TopReport } from './engine/envoy/top.js';
@@ -34,6 +35,7 @@ export type { Check } from './engine/podman/doctor.js';
 export type { SystemdUnits } from './engine/podman/systemd.js';
 export type { BuiltImage } from './engine/podman/images.js';
 export type { LogsOptions } from './engine/podman/logs.js';
+export type { RequestHop, AccessLogLine } from './engine/podman/request-logs.js';
 
 export interface CommonOptions {
   /** Where podvoy keeps rendered files and sockets. @default from PODVOY_STATE_DIR / PODVOY_RUN_DIR, else /var/lib/podvoy and /run/podvoy */
@@ -178,6 +180,16 @@ export async function ps(): Promise<DeployedPod[]> {
 export async function logs(fileOrName: string, options: LogsOptions = {}): Promise<void> {
   const [{ specNameOf }, { showLogs }] = await Promise.all([pipeline(), import('./engine/podman/logs.js')]);
   return showLogs(await specNameOf(fileOrName), options);
+}
+
+/**
+ * Every access log line of one request, found by its x-request-id (made by the gateway, kept by
+ * the sidecars and passed to the apps), from every container of a deployment, in the order the
+ * request reached them. Needs `accessLog: json`.
+ */
+export async function requestLogs(fileOrName: string, requestId: string): Promise<RequestHop[]> {
+  const [{ specNameOf }, { followRequest }] = await Promise.all([pipeline(), import('./engine/podman/request-logs.js')]);
+  return followRequest(await specNameOf(fileOrName), requestId);
 }
 
 export interface RenderedFile {

@@ -67,8 +67,12 @@ export function buildProgram(): Command {
     .argument('[container]', 'nginx, envoy or app (default: all)')
     .option('-f, --follow', 'keep printing new lines')
     .option('--tail <lines>', 'only the last lines of each container', positive('lines', { integer: true }))
-    .action(async (spec: string, container: string | undefined, opts: { follow?: boolean; tail?: number }) =>
-      (await import('./commands/logs.js')).run(spec, container, opts),
+    .option('--request <id>', "only this request's line from every hop, in order, by its x-request-id (needs accessLog: json)")
+    .option('--json', 'with --request: print JSON only')
+    .action(async (spec: string, container: string | undefined, opts: { follow?: boolean; tail?: number; request?: string; json?: boolean }) =>
+      opts.request === undefined
+        ? (await import('./commands/logs.js')).run(spec, container, opts)
+        : (await import('./commands/logs.js')).request(spec, opts.request, opts),
     );
 
   program

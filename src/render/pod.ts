@@ -2,6 +2,7 @@ import { ENVOY_CONCURRENCY, ENVOY_STATS, IN_POD, METRICS, POD_PORTS, XDS_FILES, 
 import { MESH_HEALTH_PATH, SDS_FILES, SDS_SECRETS, allowedPrincipals, publishedPort, trustDomainPrefix } from '../mesh/identity.js';
 import type { GatewayPlan, PodPlan, RenderedPod } from '../mesh/plan.js';
 import { gatewayMetricsPort, sidecarMetricsPort } from '../mesh/metrics.js';
+import { ENVOY_JSON_LOG_FORMAT, NGINX_JSON_LOG } from './access-log.js';
 import { COMPRESSION } from './compression.js';
 import { serviceHeaders } from './edge-headers.js';
 import { nginxSite } from './site.js';
@@ -68,6 +69,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     container: CONTAINER,
     probe: target.probePort === undefined ? false : { port: target.probePort },
     metrics: { port: sidecarMetricsPort(service), path: METRICS.path },
+    accessLog: plan.spec.accessLog === 'json' ? { fields: ENVOY_JSON_LOG_FORMAT } : false,
     responseHeaders: serviceHeaders(service),
     compression: COMPRESSION,
     compressors: COMPRESSION.compressors,
@@ -86,6 +88,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     port: app.port,
     proxy: app.proxy.map((p) => ({ prefix: p.prefix, upstream: p.upstream, port: ports.get(p.upstream) })),
     site: nginxSite(app.site),
+    accessLog: plan.spec.accessLog === 'json' ? NGINX_JSON_LOG : false,
     container: CONTAINER,
   });
   return { podYaml, envoyYaml, nginxConf };

@@ -18,6 +18,7 @@ export function applyDefaults(raw: RawSpec, at: SpecLocation): Spec {
     ...(raw.gateway && { gateway: gateway(raw.gateway) }),
     ...(raw.kubernetes && { kubernetes: raw.kubernetes }),
     ...(raw.mtls && { mtls: raw.mtls }),
+    ...(raw.accessLog && { accessLog: raw.accessLog }),
   };
 }
 

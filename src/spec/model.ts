@@ -19,6 +19,12 @@ export interface Spec {
   readonly kubernetes?: KubernetesOptions;
   /** Mutual TLS between the mesh's Envoys: on by default in a mesh, absent with `mtls: false` or without a mesh. */
   readonly mtls?: MeshTls;
+  /**
+   * `json`: every Envoy and nginx of the deployment logs each request as one JSON line with the
+   * same fields (time, method, path, status, duration in ms, upstream, request_id), which
+   * `podvoy logs --request` follows across hops. Absent: the text formats. @default "text"
+   */
+  readonly accessLog?: 'json';
 }
 
 /** Settings of the Kubernetes target only (`podvoy render --target kubernetes`, `podvoy kube`). */

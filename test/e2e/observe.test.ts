@@ -3,9 +3,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graph, play, ps, render, top } from '../../src/index.js';
+import { Agent, request } from 'undici';
+import { graph, play, ps, render, requestLogs, top, type RequestHop } from '../../src/index.js';
 import { PACKAGE_ROOT } from '../../src/engine/files.js';
-import { freePort, podmanLines, uniqueName, workspace, type Workspace } from '../support/e2e.js';
+import { cli, freePort, podmanLines, uniqueName, workspace, type Workspace } from '../support/e2e.js';
 import { STATUS_APP, buildStatusApp, pacedLoad } from '../support/status-app.js';
 
 /**
@@ -175,5 +176,61 @@ describe('seeing the mesh', () => {
     } finally {
       await load.stop();
     }
+  });
+});
+
+/** `accessLog: json` on the mesh example: one request followed across every hop by its x-request-id. */
+describe('following a request across hops', () => {
+  let ws: Workspace;
+  let name: string;
+  let https: number;
+  const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+
+  beforeAll(async () => {
+    ws = await workspace('mesh');
+    name = uniqueName('trace');
+    const [http, tls] = [await freePort(), await freePort()];
+    https = tls;
+    const text = (await readFile(path.join(PACKAGE_ROOT, 'examples/mesh/podvoy.yaml'), 'utf8'))
+      .replace(/^name: .*$/m, `name: ${name}\naccessLog: json`)
+      .replace('http: 8081', `http: ${http}`)
+      .replace('https: 8443', `https: ${tls}`);
+    await play(await ws.writeSpec(text), { roots: ws.roots });
+  });
+  afterAll(async () => {
+    await ws?.cleanup();
+    await insecure.close();
+  });
+
+  it('finds one request id on every hop, in order: gateway, blog sidecar, blog nginx calling out, api sidecar, api nginx', async () => {
+    const res = await request(`https://127.0.0.1:${https}/blog-api/api/posts.json`, { dispatcher: insecure, headers: { 'x-request-id': 'forged-by-client' } });
+    await res.body.text();
+    const id = res.headers['x-request-id'] as string;
+    // Made at the gateway: a client's own id is replaced.
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const where = (hops: RequestHop[]) => hops.map((h) => `${h.service}/${h.container}`);
+    const expected = ['gateway/envoy', 'blog/envoy', 'blog/envoy', 'api/envoy', 'api/nginx', 'blog/nginx'];
+    // nginx flushes its buffered log each second, Envoy its stdout: wait for both.
+    let hops: RequestHop[] = [];
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      hops = await requestLogs(name, id);
+      if (hops.length >= expected.length) break;
+    }
+    expect(where(hops)).toEqual(expected);
+    for (const { line } of hops) {
+      expect(line).toEqual({
+        time: expect.stringMatching(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/),
+        method: 'GET',
+        path: '/blog-api/api/posts.json',
+        status: expect.any(Number),
+        duration: expect.any(Number),
+        upstream: expect.any(String),
+        request_id: id,
+      });
+    }
+    // The CLI prints the same hops, one line each.
+    const out = await cli(['logs', name, '--request', id], { PODVOY_STATE_DIR: ws.roots.stateDir, PODVOY_RUN_DIR: ws.roots.runDir });
+    expect(out.stdout.trim().split('\n')).toHaveLength(expected.length);
   });
 });
