@@ -53,6 +53,15 @@ describe('accessLog: json', () => {
     expect(blog.nginxConf).toContain('access_log /dev/stdout combined buffer=32k flush=1s;');
   });
 
+  it('replaces the pods when it changes (their configs change), not the gateway (its logs are in the mesh files)', async () => {
+    const [json, text] = [await meshWith('json'), await meshWith('text')];
+    for (const service of ['blog', 'api']) {
+      const revision = (d: typeof json) => d.pods.find((p) => p.plan.service.name === service)!.plan.revision;
+      expect(revision(json)).not.toBe(revision(text));
+    }
+    expect(json.gateway!.plan.revision).toBe(text.gateway!.plan.revision);
+  });
+
   it('refuses another format', async () => {
     const error = await meshWith('xml').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SpecError);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { planGateway } from '../../../src/mesh/plan.js';
 import { renderScrapeConfig } from '../../../src/render/prometheus.js';
 import { parseSpec } from '../../../src/spec/parse.js';
 import { fakeHost } from '../../support/fake-host.js';
@@ -39,6 +40,11 @@ describe('the Prometheus scrape configuration', () => {
         ],
       },
     ]);
+  });
+
+  it('replaces the gateway when its metrics are published elsewhere (a host port of its pod)', () => {
+    const revision = (metrics: string) => planGateway(spec(metrics), 'envoy:1', { stateDir: '/s', runDir: '/r' }, 'templates')!.revision;
+    expect(new Set([revision(''), revision('  metrics: 9102\n'), revision('  metrics: 9103\n')]).size).toBe(3);
   });
 
   it('has no gateway job when the spec does not publish its metrics', () => {
