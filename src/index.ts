@@ -11,7 +11,7 @@ import type { LogsOptions } from './engine/podman/logs.js';
 import type { RequestHop } from './engine/podman/request-logs.js';
 import type { DeployedPod } from './engine/podman/pods.js';
 import type { DeploymentStatus } from './engine/envoy/status.js';
-import type { PodSample, TopOptions, TopReport } from './engine/envoy/top.js';
+import type { TopOptions, TopReport, WatchTopOptions } from './engine/envoy/top.js';
 import type { SystemdUnits } from './engine/podman/systemd.js';
 import type { ReadinessOptions } from './engine/envoy/readiness.js';
 import type { RolloutDiff } from './engine/rollout/describe.js';
@@ -122,23 +122,10 @@ export async function top(fileOrName: string, options: CommonOptions & TopOption
  */
 export async function watchTop(
   fileOrName: string,
-  options: CommonOptions & TopOptions & { refreshMs: number; signal: AbortSignal; onReport: (report: TopReport) => void },
+  options: CommonOptions & WatchTopOptions,
 ): Promise<void> {
-  const [{ specNameOf }, { sampleDeployment, reportOf }] = await Promise.all([pipeline(), import('./engine/envoy/top.js')]);
-  const specName = await specNameOf(fileOrName);
-  const roots = options.roots ?? defaultRoots();
-  const samples: { at: number; pods: PodSample[] }[] = [];
-  while (!options.signal.aborted) {
-    const at = performance.now();
-    samples.push({ at, pods: await sampleDeployment(specName, roots) });
-    // Keep the newest sample at least a window old, and every one after it.
-    while (samples.length > 2 && samples[1]!.at <= at - options.windowMs) samples.shift();
-    if (samples.length > 1) options.onReport(reportOf(specName, samples[0]!.pods, samples.at(-1)!.pods, Boolean(options.wide)));
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, options.refreshMs);
-      options.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-    });
-  }
+  const [{ specNameOf }, { watchDeploymentTop }] = await Promise.all([pipeline(), import('./engine/envoy/top.js')]);
+  return watchDeploymentTop(await specNameOf(fileOrName), options.roots ?? defaultRoots(), options);
 }
 
 export type { MeshGraph, GraphNode, GraphEdge, GraphPod, EdgeTraffic } from './render/graph.js';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
-import { graph, play, ps, render, requestLogs, top, type RequestHop } from '../../src/index.js';
+import { graph, play, ps, render, requestLogs, top, watchTop, type RequestHop, type TopReport } from '../../src/index.js';
 import { PACKAGE_ROOT } from '../../src/engine/files.js';
 import { cli, freePort, podmanLines, uniqueName, workspace, type Workspace } from '../support/e2e.js';
 import { STATUS_APP, buildStatusApp, pacedLoad } from '../support/status-app.js';
@@ -88,6 +88,32 @@ describe('seeing the mesh', () => {
     } finally {
       await load.stop();
     }
+  });
+
+  it('watchTop (top on a terminal) reports again at each refresh, over the time elapsed until a window has passed', async () => {
+    const load = pacedLoad(`http://127.0.0.1:${http}`, 100, 10);
+    const reports: TopReport[] = [];
+    const stop = new AbortController();
+    try {
+      await watchTop(name, {
+        roots: ws.roots,
+        windowMs: 2000,
+        refreshMs: 500,
+        signal: stop.signal,
+        onReport: (report) => {
+          reports.push(report);
+          if (reports.length === 6) stop.abort();
+        },
+      });
+    } finally {
+      await load.stop();
+    }
+    const windows = reports.map((r) => r.windowSeconds);
+    // 0.5 s, 1 s, 1.5 s, 2 s, then a window of about 2 s at each refresh.
+    expect(windows[0]).toBeLessThan(windows[3]!);
+    for (const w of windows.slice(4)) expect(w).toBeGreaterThanOrEqual(1.9);
+    for (const w of windows.slice(4)) expect(w).toBeLessThan(3.5);
+    expect(reports.at(-1)!.rows.find((r) => r.service === 'api' && r.view === 'gateway')!.rps).toBeGreaterThan(50);
   });
 
   it("serves each Envoy's /stats/prometheus, and no other admin path, on its pod's metrics port", async () => {

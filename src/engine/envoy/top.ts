@@ -109,3 +109,29 @@ export function reportOf(specName: string, before: readonly PodSample[], after: 
   const seconds = first.length && last.length ? (Math.max(...last) - Math.min(...first)) / 1000 : 0;
   return { spec: specName, windowSeconds: seconds, rows: topRows(before, after, wide) };
 }
+
+export interface WatchTopOptions extends TopOptions {
+  /** How often every Envoy is sampled and `onReport` called. */
+  readonly refreshMs: number;
+  readonly signal: AbortSignal;
+  readonly onReport: (report: TopReport) => void;
+}
+
+/**
+ * Samples every Envoy every `refreshMs` and reports the signals over the last `windowMs` (over
+ * the time elapsed, until a window has passed), until `signal` aborts.
+ */
+export async function watchDeploymentTop(specName: string, roots: StateRoots, options: WatchTopOptions): Promise<void> {
+  const samples: { at: number; pods: PodSample[] }[] = [];
+  while (!options.signal.aborted) {
+    const at = performance.now();
+    samples.push({ at, pods: await sampleDeployment(specName, roots) });
+    // Keep the newest sample at least a window old, and every one after it.
+    while (samples.length > 2 && samples[1]!.at <= at - options.windowMs) samples.shift();
+    if (samples.length > 1) options.onReport(reportOf(specName, samples[0]!.pods, samples.at(-1)!.pods, Boolean(options.wide)));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, options.refreshMs);
+      options.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
+}
