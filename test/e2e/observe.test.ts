@@ -260,3 +260,11 @@ describe('following a request across hops', () => {
     expect(out.stdout.trim().split('\n')).toHaveLength(expected.length);
   });
 });
+
+describe('top of a deployment that does not run', () => {
+  it('says so, and what to do, with exit code 1', async () => {
+    const name = uniqueName('none');
+    const out = await cli(['top', name, '--window', '1s']);
+    expect([out.code, out.stdout, out.stderr.trim()]).toEqual([1, '', `podvoy: Nothing of spec "${name}" is running. Run \`podvoy play\` first.`]);
+  });
+});

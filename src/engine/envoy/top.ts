@@ -1,6 +1,7 @@
 import { podPaths, type StateRoots } from '../../mesh/layout.js';
 import { GATEWAY } from '../../mesh/names.js';
 import { serviceOfCluster } from '../../mesh/contract.js';
+import { NotDeployedError } from '../../errors.js';
 import { listPods } from '../podman/pods.js';
 import { readSample, type EnvoySample } from './metrics.js';
 import { INBOUND_SCOPE, clusterScope, deltaOf, signalsOf, sumDeltas, type Delta, type Signals } from './signals.js';
@@ -43,6 +44,12 @@ export async function sampleDeployment(specName: string, roots: StateRoots): Pro
       return { pod: pod.name, service: pod.service, ...(sample ? { sample } : {}) };
     }),
   );
+}
+
+/** The samples of a deployment that runs; nothing to watch otherwise. */
+function deployed(specName: string, samples: PodSample[]): PodSample[] {
+  if (!samples.length) throw new NotDeployedError(`Nothing of spec "${specName}" is running. Run \`podvoy play\` first.`);
+  return samples;
 }
 
 /** The services a sample has a cluster of (the stats are there once Envoy loaded the cluster). */
@@ -97,7 +104,7 @@ export interface TopOptions {
 
 /** Two samples of every Envoy, `windowMs` apart, and the golden signals between them. */
 export async function readTop(specName: string, roots: StateRoots, options: TopOptions): Promise<TopReport> {
-  const before = await sampleDeployment(specName, roots);
+  const before = deployed(specName, await sampleDeployment(specName, roots));
   await new Promise((resolve) => setTimeout(resolve, options.windowMs));
   const after = await sampleDeployment(specName, roots);
   return reportOf(specName, before, after, Boolean(options.wide));
@@ -125,7 +132,8 @@ export async function watchDeploymentTop(specName: string, roots: StateRoots, op
   const samples: { at: number; pods: PodSample[] }[] = [];
   while (!options.signal.aborted) {
     const at = performance.now();
-    samples.push({ at, pods: await sampleDeployment(specName, roots) });
+    const pods = await sampleDeployment(specName, roots);
+    samples.push({ at, pods: samples.length ? pods : deployed(specName, pods) });
     // Keep the newest sample at least a window old, and every one after it.
     while (samples.length > 2 && samples[1]!.at <= at - options.windowMs) samples.shift();
     if (samples.length > 1) options.onReport(reportOf(specName, samples[0]!.pods, samples.at(-1)!.pods, Boolean(options.wide)));

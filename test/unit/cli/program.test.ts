@@ -79,6 +79,9 @@ describe('podvoy command line', () => {
     ['top with the default window', ['top', 'mesh'], ['mesh', { window: 60_000 }]],
     ['top --window 30s -o wide --json', ['top', 'mesh', '--window', '30s', '-o', 'wide', '--json'], ['mesh', { window: 30_000, output: 'wide', json: true }]],
     ['top --window 1.5m', ['top', 'mesh', '--window', '1.5m'], ['mesh', { window: 90_000 }]],
+    ['graph with the defaults', ['graph', 'spec.yaml'], ['spec.yaml', { format: 'svg', window: 10_000, live: true }]],
+    ['graph --format mermaid --out g.md --no-live', ['graph', 'spec.yaml', '--format', 'mermaid', '--out', 'g.md', '--no-live'], ['spec.yaml', { format: 'mermaid', out: 'g.md', window: 10_000, live: false }]],
+    ['logs --request', ['logs', 'mesh', '--request', 'abc-123', '--json'], ['mesh', undefined, { request: 'abc-123', json: true }]],
   ])('parses %s', async (_name, argv, args) => {
     const { output, parse } = testProgram(argv[0]);
     expect(await parse(...argv)).toEqual(args);
