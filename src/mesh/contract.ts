@@ -65,6 +65,12 @@ export const XDS_FILES = { clusters: 'cds.yaml', listeners: 'lds.yaml', routes: 
  */
 export const ENVOY_CONCURRENCY = { sidecar: 1, gateway: 2 } as const;
 
+/**
+ * The fields of every JSON access log line (`accessLog: json`), the same at every hop: what the
+ * templates write and `podvoy logs --request` reads.
+ */
+export const ACCESS_LOG_FIELDS = ['time', 'method', 'path', 'status', 'duration', 'upstream', 'request_id'] as const;
+
 /** The stat prefixes of podvoy's listeners, and the stats podvoy reads through the admin API. */
 export const ENVOY_STATS = {
   /** The sidecar's inbound listener, the way into a service. */

@@ -1,10 +1,11 @@
+import { ACCESS_LOG_FIELDS } from '../mesh/contract.js';
+
 /**
  * The JSON access log (`accessLog: json`): one line per request with the same fields at every
  * hop, Envoy's and nginx's, so that `podvoy logs --request` can follow a request across them.
  * `time` is when an Envoy received the request and when nginx answered it (nginx knows no
  * earlier moment to the millisecond); `duration` is in milliseconds.
  */
-export const ACCESS_LOG_FIELDS = ['time', 'method', 'path', 'status', 'duration', 'upstream', 'request_id'] as const;
 
 /**
  * Envoy's json_format. A value that is one command operator keeps its type (status and duration

@@ -1,4 +1,5 @@
 import { GATEWAY } from '../mesh/names.js';
+import type { LiveMesh } from '../mesh/live.js';
 import type { Spec } from '../spec/model.js';
 
 /**
@@ -41,14 +42,6 @@ export interface GraphEdge {
 export interface EdgeTraffic {
   readonly rps: number;
   readonly successRate: number | null;
-}
-
-/** What is running: pods and their health, and the traffic on each caller's cluster of each service. */
-export interface LiveMesh {
-  readonly windowSeconds: number;
-  readonly pods: readonly { readonly service: string; readonly pod: string; readonly healthy: boolean; readonly failures: readonly string[] }[];
-  /** By caller (`gateway` or a service) and callee. */
-  readonly traffic: readonly { readonly from: string; readonly to: string; readonly rps: number; readonly successRate: number | null }[];
 }
 
 export function meshGraph(spec: Spec, live?: LiveMesh): MeshGraph {

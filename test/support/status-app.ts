@@ -53,6 +53,12 @@ export async function buildStatusApp(): Promise<string> {
 export interface PacedLoad {
   /** Requests sent in [from, to) (performance.now() times), and how many of them went to `/fail`. */
   sentBetween(from: number, to: number): { sent: number; failing: number };
+  /**
+   * Requests answered in [from, to) (epoch milliseconds, as Envoy counts them: when the answer
+   * completes), and how many of them were 500s. On a busy machine requests queue, so what was
+   * answered in a window is what an Envoy counted in it, more closely than what was sent.
+   */
+  answeredBetween(from: number, to: number): { answered: number; failed: number };
   stop(): Promise<void>;
 }
 
@@ -62,6 +68,7 @@ export interface PacedLoad {
  */
 export function pacedLoad(base: string, rate: number, failEvery: number): PacedLoad {
   const sends: { at: number; failing: boolean }[] = [];
+  const answers: { at: number; status: number }[] = [];
   const inflight = new Set<Promise<void>>();
   const start = performance.now();
   let n = 0;
@@ -72,7 +79,10 @@ export function pacedLoad(base: string, rate: number, failEvery: number): PacedL
       n++;
       sends.push({ at: performance.now(), failing });
       const p = fetch(`${base}${failing ? '/fail' : '/'}`, { signal: AbortSignal.timeout(5000) })
-        .then((res) => res.arrayBuffer())
+        .then(async (res) => {
+          await res.arrayBuffer();
+          answers.push({ at: Date.now(), status: res.status });
+        })
         .then(
           () => undefined,
           () => undefined,
@@ -85,6 +95,10 @@ export function pacedLoad(base: string, rate: number, failEvery: number): PacedL
     sentBetween(from, to) {
       const within = sends.filter((s) => s.at >= from && s.at < to);
       return { sent: within.length, failing: within.filter((s) => s.failing).length };
+    },
+    answeredBetween(from, to) {
+      const within = answers.filter((a) => a.at >= from && a.at < to);
+      return { answered: within.length, failed: within.filter((a) => a.status === 500).length };
     },
     async stop() {
       clearInterval(timer);

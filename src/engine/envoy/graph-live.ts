@@ -1,4 +1,4 @@
-import type { LiveMesh } from '../../render/graph.js';
+import type { LiveMesh } from '../../mesh/live.js';
 import type { StateRoots } from '../../mesh/layout.js';
 import { readStatus } from './status.js';
 import { readTop } from './top.js';

@@ -32,6 +32,9 @@ export interface TopRow extends Signals {
 export interface TopReport {
   readonly spec: string;
   readonly windowSeconds: number;
+  /** When the window began and ended (ISO 8601): the first Envoy's first sample, the last one's second. */
+  readonly from: string;
+  readonly to: string;
   readonly rows: readonly TopRow[];
 }
 
@@ -114,7 +117,10 @@ export function reportOf(specName: string, before: readonly PodSample[], after: 
   const times = (samples: readonly PodSample[]) => samples.flatMap((s) => (s.sample ? [s.sample.at] : []));
   const [first, last] = [times(before), times(after)];
   const seconds = first.length && last.length ? (Math.max(...last) - Math.min(...first)) / 1000 : 0;
-  return { spec: specName, windowSeconds: seconds, rows: topRows(before, after, wide) };
+  // Sample times are on the monotonic clock of this process; its origin gives them a date.
+  const iso = (at: number) => new Date(performance.timeOrigin + at).toISOString();
+  const [start, end] = first.length && last.length ? [Math.min(...first), Math.max(...last)] : [performance.now(), performance.now()];
+  return { spec: specName, windowSeconds: seconds, from: iso(start), to: iso(end), rows: topRows(before, after, wide) };
 }
 
 export interface WatchTopOptions extends TopOptions {

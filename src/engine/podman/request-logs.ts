@@ -1,5 +1,5 @@
 import { NotDeployedError } from '../../errors.js';
-import { ACCESS_LOG_FIELDS } from '../../render/access-log.js';
+import { ACCESS_LOG_FIELDS } from '../../mesh/contract.js';
 import { podman } from './podman.js';
 import { containerLogsArgs } from './args.js';
 import { listPods } from './pods.js';

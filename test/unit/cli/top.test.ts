@@ -6,7 +6,7 @@ import { after, before } from '../../support/top-samples.js';
 describe('podvoy top output', () => {
   it('prints a table like linkerd viz stat', () => {
     const rows = topRows(before, after, false);
-    expect(formatTop({ spec: 'm', windowSeconds: 10, rows }, false)).toBe(
+    expect(formatTop({ spec: 'm', windowSeconds: 10, from: '', to: '', rows }, false)).toBe(
       [
         'm: the last 10.0 s',
         'SERVICE  FROM            SUCCESS  RPS   P50  P95  P99  CONN',
