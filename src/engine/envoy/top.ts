@@ -137,8 +137,9 @@ export interface WatchTopOptions extends TopOptions {
 export async function watchDeploymentTop(specName: string, roots: StateRoots, options: WatchTopOptions): Promise<void> {
   const samples: { at: number; pods: PodSample[] }[] = [];
   while (!options.signal.aborted) {
-    const at = performance.now();
     const pods = await sampleDeployment(specName, roots);
+    // When the Envoys were read (the earliest of them), not when the round began.
+    const at = Math.min(performance.now(), ...pods.flatMap((p) => (p.sample ? [p.sample.at] : [])));
     samples.push({ at, pods: samples.length ? pods : deployed(specName, pods) });
     // Keep the newest sample at least a window old, and every one after it.
     while (samples.length > 2 && samples[1]!.at <= at - options.windowMs) samples.shift();
