@@ -36,9 +36,9 @@ export const POD_PORTS = { nginx: 8080, sidecar: 10000 } as const;
  * requests the sidecar from inside its pod without a certificate); the mTLS section plays a
  * second mesh with mTLS on to compare.
  */
-export function benchMeshSpec(name: string, httpPort: number, whoami: 'site' | 'alt', mtls = false): string {
+export function benchMeshSpec(name: string, httpPort: number, whoami: 'site' | 'alt', mtls = false, accessLog: 'text' | 'json' = 'text'): string {
   return `name: ${name}
-${mtls ? '' : 'mtls: false\n'}gateway:
+${mtls ? '' : 'mtls: false\n'}${accessLog === 'json' ? 'accessLog: json\n' : ''}gateway:
   http: ${httpPort}
   routes:
   - prefix: /whoami.txt
@@ -53,7 +53,7 @@ services:
 `;
 }
 
-export async function playBenchMesh(options: { mtls?: boolean } = {}): Promise<BenchMesh> {
+export async function playBenchMesh(options: { mtls?: boolean; accessLog?: 'text' | 'json' } = {}): Promise<BenchMesh> {
   const ws = await workspace();
   const name = uniqueName(options.mtls ? 'benchmt' : 'benchdp');
   const port = await freePort();
@@ -65,7 +65,7 @@ export async function playBenchMesh(options: { mtls?: boolean } = {}): Promise<B
     'alt/index.html': '<!doctype html><title>alt</title>\n',
     'alt/whoami.txt': 'alt\n',
   });
-  const routeWhoamiTo = (service: 'site' | 'alt') => ws.writeSpec(name, benchMeshSpec(name, port, service, options.mtls));
+  const routeWhoamiTo = (service: 'site' | 'alt') => ws.writeSpec(name, benchMeshSpec(name, port, service, options.mtls, options.accessLog));
   const file = await routeWhoamiTo('site');
   await play(file, { roots: ws.roots });
   const gatewayUrl = `http://127.0.0.1:${port}`;

@@ -13,6 +13,7 @@ import { describeMachine } from './machine.js';
 import { envoyHeap, rssOf } from './memory.js';
 import { measureMeshChanges, type MeshChangeTarget } from './mesh-change.js';
 import { measureMtls } from './mtls.js';
+import { measureObservability, renderObservability } from './observe.js';
 import { renderMtls, writeResults } from './report.js';
 import { judgeMtls } from './goals.js';
 import type { MemoryRow, Results } from './results.js';
@@ -60,8 +61,28 @@ async function mtlsOnly(): Promise<void> {
   process.stdout.write(`${markdown}\n`);
 }
 
+/** BENCH_ONLY=observe: the cost of JSON access logs and of the metrics listener, written to results/observe.{json,md}. */
+async function observeOnly(): Promise<void> {
+  const plain = await section('mesh up', () => playBenchMesh());
+  const json = await section('JSON access log mesh up', () => playBenchMesh({ accessLog: 'json' }));
+  const machine = await describeMachine(`${plain.pods.gateway}-envoy`, `${plain.pods.site}-nginx`);
+  const result = await section('observability', () => measureObservability(plain, json, settings));
+  const markdown = [
+    '# podvoy benchmark: seeing the mesh',
+    '',
+    `${machine.date} - ${machine.cores} cores (${machine.cpu}); Envoy ${machine.envoy}, nginx ${machine.nginx}; wrk ${machine.wrk}.`,
+    '',
+    ...renderObservability(result),
+  ].join('\n');
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+  await writeFile(path.join(dir, `observe${quick ? '.quick' : ''}.json`), `${JSON.stringify({ machine, result, wallSeconds: wall }, null, 2)}\n`);
+  await writeFile(path.join(dir, `observe${quick ? '.quick' : ''}.md`), markdown);
+  process.stdout.write(`${markdown}\n`);
+}
+
 async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'mtls') return mtlsOnly();
+  if (process.env.BENCH_ONLY === 'observe') return observeOnly();
   const started = now();
   const mesh = await section('mesh up', playBenchMesh);
   const pids = await containerPids(mesh.name);

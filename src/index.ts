@@ -8,8 +8,10 @@ import type { Spec } from './spec/model.js';
 import type { Check } from './engine/podman/doctor.js';
 import type { BuiltImage } from './engine/podman/images.js';
 import type { LogsOptions } from './engine/podman/logs.js';
+import type { RequestHop } from './engine/podman/request-logs.js';
 import type { DeployedPod } from './engine/podman/pods.js';
 import type { DeploymentStatus } from './engine/envoy/status.js';
+import type { TopOptions, TopReport, WatchTopOptions } from './engine/envoy/top.js';
 import type { SystemdUnits } from './engine/podman/systemd.js';
 import type { ReadinessOptions } from './engine/envoy/readiness.js';
 import type { RolloutDiff } from './engine/rollout/describe.js';
@@ -29,10 +31,13 @@ export type { AcmeStatus } from './engine/acme/index.js';
 export type { DeployedPod } from './engine/podman/pods.js';
 export type { DeploymentStatus, EnvoyStatus } from './engine/envoy/status.js';
 export type { ClusterStatus, HostStatus } from './engine/envoy/admin.js';
+export type { TopReport, TopRow, TopOptions, View } from './engine/envoy/top.js';
+export type { Signals } from './engine/envoy/signals.js';
 export type { Check } from './engine/podman/doctor.js';
 export type { SystemdUnits } from './engine/podman/systemd.js';
 export type { BuiltImage } from './engine/podman/images.js';
 export type { LogsOptions } from './engine/podman/logs.js';
+export type { RequestHop, AccessLogLine } from './engine/podman/request-logs.js';
 
 export interface CommonOptions {
   /** Where podvoy keeps rendered files and sockets. @default from PODVOY_STATE_DIR / PODVOY_RUN_DIR, else /var/lib/podvoy and /run/podvoy */
@@ -102,6 +107,60 @@ export async function status(fileOrName: string, options: CommonOptions = {}): P
   return readStatus(await specNameOf(fileOrName), options.roots ?? defaultRoots());
 }
 
+/**
+ * The golden signals of every service over a window (success rate, req/s, latency percentiles,
+ * open connections), as the gateway, each calling sidecar and the service's own sidecars see
+ * them: two samples of every Envoy's counters and histograms, `windowMs` apart.
+ */
+export async function top(fileOrName: string, options: CommonOptions & TopOptions): Promise<TopReport> {
+  const [{ specNameOf }, { readTop }] = await Promise.all([pipeline(), import('./engine/envoy/top.js')]);
+  return readTop(await specNameOf(fileOrName), options.roots ?? defaultRoots(), options);
+}
+
+/**
+ * Samples every Envoy of a deployment every `refreshMs` and calls `onReport` with the signals
+ * over the last `windowMs` (over the time elapsed, until a window has passed), until `signal`
+ * aborts: what `podvoy top` redraws on a terminal.
+ */
+export async function watchTop(
+  fileOrName: string,
+  options: CommonOptions & WatchTopOptions,
+): Promise<void> {
+  const [{ specNameOf }, { watchDeploymentTop }] = await Promise.all([pipeline(), import('./engine/envoy/top.js')]);
+  return watchDeploymentTop(await specNameOf(fileOrName), options.roots ?? defaultRoots(), options);
+}
+
+export type { MeshGraph, GraphNode, GraphEdge, GraphPod, EdgeTraffic } from './render/graph.js';
+
+export interface GraphOptions extends CommonOptions {
+  /** @default 'svg' */
+  readonly format?: 'svg' | 'dot' | 'mermaid';
+  /** The window of the live figures; 0 draws the spec alone, without asking any Envoy. @default 10000 */
+  readonly windowMs?: number;
+  /** Also write the picture to this file (atomically). */
+  readonly outFile?: string;
+}
+
+/**
+ * The picture of a spec's mesh: the gateway, services and pods, an edge per route and upstream
+ * the spec declares, labelled with the req/s and success rate the callers see when the
+ * deployment runs, unhealthy pods marked. SVG is laid out by Graphviz (WebAssembly).
+ */
+export async function graph(file: string, options: GraphOptions = {}): Promise<string> {
+  const [spec, { meshGraph, renderDot, renderMermaid }] = await Promise.all([loadSpec(file), import('./render/graph.js')]);
+  const windowMs = options.windowMs ?? 10_000;
+  const running = windowMs > 0 && (await ps().catch(() => [])).some((p) => p.spec === spec.name);
+  const live = running
+    ? await (await import('./engine/envoy/graph-live.js')).readLiveMesh(spec.name, options.roots ?? defaultRoots(), windowMs)
+    : undefined;
+  const model = meshGraph(spec, live);
+  const format = options.format ?? 'svg';
+  const text =
+    format === 'mermaid' ? renderMermaid(model) : format === 'dot' ? renderDot(model) : await (await import('./render/graph-svg.js')).renderSvg(renderDot(model));
+  if (options.outFile) await (await import('./engine/files.js')).writeFileAtomic(options.outFile, text);
+  return text;
+}
+
 /** The pods podvoy runs. */
 export async function ps(): Promise<DeployedPod[]> {
   return (await import('./engine/podman/pods.js')).listPods();
@@ -110,6 +169,16 @@ export async function ps(): Promise<DeployedPod[]> {
 export async function logs(fileOrName: string, options: LogsOptions = {}): Promise<void> {
   const [{ specNameOf }, { showLogs }] = await Promise.all([pipeline(), import('./engine/podman/logs.js')]);
   return showLogs(await specNameOf(fileOrName), options);
+}
+
+/**
+ * Every access log line of one request, found by its x-request-id (made by the gateway, kept by
+ * the sidecars and passed to the apps), from every container of a deployment, in the order the
+ * request reached them. Needs `accessLog: json`.
+ */
+export async function requestLogs(fileOrName: string, requestId: string): Promise<RequestHop[]> {
+  const [{ specNameOf }, { followRequest }] = await Promise.all([pipeline(), import('./engine/podman/request-logs.js')]);
+  return followRequest(await specNameOf(fileOrName), requestId);
 }
 
 export interface RenderedFile {
@@ -124,10 +193,11 @@ export interface RenderedFile {
  */
 export async function render(file: string, options: CommonOptions & { outDir?: string } = {}): Promise<RenderedFile[]> {
   const roots = options.roots ?? defaultRoots();
-  const [{ loadDeployment }, { specStateDir }, { writeFileAtomic }, path] = await Promise.all([
+  const [{ loadDeployment }, { specStateDir }, { writeFileAtomic }, { renderScrapeConfig }, path] = await Promise.all([
     pipeline(),
     import('./mesh/layout.js'),
     import('./engine/files.js'),
+    import('./render/prometheus.js'),
     import('node:path'),
   ]);
   const deployment = await loadDeployment(file, roots, false);
@@ -143,6 +213,10 @@ export async function render(file: string, options: CommonOptions & { outDir?: s
       path: path.relative(specStateDir(roots, deployment.spec.name), f.path),
       content: f.text,
     })),
+    {
+      path: 'prometheus.yml',
+      content: renderScrapeConfig(deployment.spec, pods.map(({ plan }) => ({ pod: plan.pod, service: 'service' in plan ? plan.service.name : 'gateway' }))),
+    },
   ];
   if (options.outDir) {
     for (const f of files) await writeFileAtomic(path.join(options.outDir, f.path), f.content);

@@ -15,6 +15,14 @@ function positive(unit: string, { integer = false } = {}): (value: string) => nu
   };
 }
 
+/** A commander argParser of a duration: `90s`, `1m`, `500ms`, into milliseconds. */
+function duration(value: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)$/.exec(value);
+  const ms = match ? Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'] : 0;
+  if (ms < 1000) throw new InvalidArgumentError('Give a duration of at least 1s, such as 30s or 1m.');
+  return ms;
+}
+
 /** Every command, option and description of the CLI; handlers load only when their verb runs. */
 export function buildProgram(): Command {
   const program = new Command('podvoy')
@@ -59,8 +67,12 @@ export function buildProgram(): Command {
     .argument('[container]', 'nginx, envoy or app (default: all)')
     .option('-f, --follow', 'keep printing new lines')
     .option('--tail <lines>', 'only the last lines of each container', positive('lines', { integer: true }))
-    .action(async (spec: string, container: string | undefined, opts: { follow?: boolean; tail?: number }) =>
-      (await import('./commands/logs.js')).run(spec, container, opts),
+    .option('--request <id>', "only this request's line from every hop, in order, by its x-request-id (needs accessLog: json)")
+    .option('--json', 'with --request: print JSON only')
+    .action(async (spec: string, container: string | undefined, opts: { follow?: boolean; tail?: number; request?: string; json?: boolean }) =>
+      opts.request === undefined
+        ? (await import('./commands/logs.js')).run(spec, container, opts)
+        : (await import('./commands/logs.js')).request(spec, opts.request, opts),
     );
 
   program
@@ -87,6 +99,27 @@ export function buildProgram(): Command {
     .argument('<spec>', 'spec file or deployment name')
     .option('--json', 'print JSON only')
     .action(async (spec: string, opts: { json?: boolean }) => (await import('./commands/status.js')).run(spec, opts));
+
+  program
+    .command('top')
+    .description('success rate, req/s, latency percentiles and connections of every service over a window, as the gateway and each caller see them')
+    .argument('<spec>', 'spec file or deployment name')
+    .option('--window <duration>', 'the window the figures are computed over, e.g. 30s, 1m', duration, 60_000)
+    .option('--json', 'print JSON only (one window, then exit)')
+    .addOption(new Option('-o, --output <format>', 'wide: a row per pod').choices(['wide']))
+    .action(async (spec: string, opts: { window: number; json?: boolean; output?: string }) => (await import('./commands/top.js')).run(spec, opts));
+
+  program
+    .command('graph')
+    .description('a picture of the mesh: gateway, services and pods, an edge per route and upstream with live req/s and success rate, unhealthy pods marked')
+    .argument('<spec>', 'spec file')
+    .addOption(new Option('--format <format>', 'svg (laid out by Graphviz), dot or mermaid').choices(['svg', 'dot', 'mermaid']).default('svg'))
+    .option('--out <file>', 'write the picture to this file instead of printing it')
+    .option('--window <duration>', 'the window of the live figures, e.g. 10s', duration, 10_000)
+    .option('--no-live', 'draw the spec alone, without asking the running Envoys')
+    .action(async (spec: string, opts: { format: 'svg' | 'dot' | 'mermaid'; out?: string; window: number; live: boolean }) =>
+      (await import('./commands/graph.js')).run(spec, opts),
+    );
 
   const certs = program
     .command('certs')

@@ -51,6 +51,20 @@ export const GATEWAY_TLS = {
   secret: 'gateway_certificate',
 } as const;
 
+/**
+ * Every Envoy's Prometheus endpoint: a listener on the pod network that passes this path, and
+ * no other, to the admin interface. Its port is the first from `firstPort` (Istio's choice for
+ * Envoy's metrics) that nothing else in the pod uses.
+ */
+export const METRICS = { path: '/stats/prometheus', firstPort: 15090 } as const;
+
+/** The metrics listener's port in a pod whose other listeners use `used`. */
+export function metricsPort(used: readonly number[]): number {
+  let port: number = METRICS.firstPort;
+  while (used.includes(port)) port++;
+  return port;
+}
+
 /** File names inside an Envoy's xDS directory. */
 export const XDS_FILES = { clusters: 'cds.yaml', listeners: 'lds.yaml', routes: 'rds.yaml' } as const;
 
@@ -60,6 +74,12 @@ export const XDS_FILES = { clusters: 'cds.yaml', listeners: 'lds.yaml', routes: 
  * (bench/results). The gateway, which carries every request, keeps two.
  */
 export const ENVOY_CONCURRENCY = { sidecar: 1, gateway: 2 } as const;
+
+/**
+ * The fields of every JSON access log line (`accessLog: json`), the same at every hop: what the
+ * templates write and `podvoy logs --request` reads.
+ */
+export const ACCESS_LOG_FIELDS = ['time', 'method', 'path', 'status', 'duration', 'upstream', 'request_id'] as const;
 
 /** The stat prefixes of podvoy's listeners, and the stats podvoy reads through the admin API. */
 export const ENVOY_STATS = {
@@ -76,6 +96,11 @@ export const ENVOY_STATS = {
 /** The Envoy cluster that reaches a service's sidecars, the same in the gateway and in every sidecar. */
 export function clusterName(service: string): string {
   return `service_${service}`;
+}
+
+/** The service a cluster named by `clusterName` reaches; undefined for Envoy's other clusters. */
+export function serviceOfCluster(cluster: string): string | undefined {
+  return cluster.startsWith('service_') ? cluster.slice('service_'.length) : undefined;
 }
 
 /** A sidecar's loopback listener through which its app calls an upstream service. */

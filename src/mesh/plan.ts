@@ -54,7 +54,16 @@ export function planPod(
 ): PodPlan {
   const podImages = service.app.kind === 'image' ? { ...images, app: service.app.image } : images;
   const { replicas, ...shape } = service;
-  const revision = revisionOf({ spec: spec.name, service: shape, images: podImages, roots, templates, ...(spec.mtls ? { mtls: true } : {}) });
+  const revision = revisionOf({
+    spec: spec.name,
+    service: shape,
+    images: podImages,
+    roots,
+    templates,
+    ...(spec.mtls ? { mtls: true } : {}),
+    // The access log format is in the pod's nginx and Envoy configs: a change replaces the pod.
+    ...(spec.accessLog ? { accessLog: spec.accessLog } : {}),
+  });
   const pod = podName(spec, service, revision, replicas > 1 ? replica + 1 : undefined);
   const url = serviceUrl(service);
   const labels: Record<string, string> = {
@@ -119,6 +128,8 @@ export function planGateway(spec: Spec, envoyImage: string, roots: StateRoots, t
     roots,
     templates,
     ...(spec.mtls ? { mtls: true } : {}),
+    // A host port of the pod: publishing the metrics elsewhere replaces the gateway.
+    ...(gateway.metrics ? { metrics: gateway.metrics } : {}),
   });
   const pod = gatewayPodName(spec, revision);
   const url = serviceUrl({ sidecar: { port: 0, publish: gateway.https ?? gateway.http } })!;

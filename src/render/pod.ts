@@ -1,6 +1,8 @@
-import { ENVOY_CONCURRENCY, ENVOY_STATS, IN_POD, POD_PORTS, XDS_FILES, clusterName, upstreamListenerName } from '../mesh/contract.js';
+import { ENVOY_CONCURRENCY, ENVOY_STATS, IN_POD, METRICS, POD_PORTS, XDS_FILES, clusterName, upstreamListenerName } from '../mesh/contract.js';
 import { MESH_HEALTH_PATH, SDS_FILES, SDS_SECRETS, allowedPrincipals, publishedPort, trustDomainPrefix } from '../mesh/identity.js';
 import type { GatewayPlan, PodPlan, RenderedPod } from '../mesh/plan.js';
+import { gatewayMetricsPort, sidecarMetricsPort } from '../mesh/metrics.js';
+import { ENVOY_JSON_LOG_FORMAT, NGINX_JSON_LOG } from './access-log.js';
 import { COMPRESSION } from './compression.js';
 import { serviceHeaders } from './edge-headers.js';
 import { nginxSite } from './site.js';
@@ -70,6 +72,8 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     })),
     container: CONTAINER,
     probe: target.probePort === undefined ? false : { port: target.probePort, health: plan.meshTls ? MESH_HEALTH_PATH : false, certs: plan.meshTls !== undefined },
+    metrics: { port: sidecarMetricsPort(service), path: METRICS.path },
+    accessLog: plan.spec.accessLog === 'json' ? { fields: ENVOY_JSON_LOG_FORMAT } : false,
     responseHeaders: serviceHeaders(service),
     compression: COMPRESSION,
     compressors: COMPRESSION.compressors,
@@ -88,6 +92,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     port: app.port,
     proxy: app.proxy.map((p) => ({ prefix: p.prefix, upstream: p.upstream, port: ports.get(p.upstream) })),
     site: nginxSite(app.site),
+    accessLog: plan.spec.accessLog === 'json' ? NGINX_JSON_LOG : false,
     container: CONTAINER,
   });
   return { podYaml, envoyYaml, nginxConf };
@@ -99,6 +104,7 @@ export function renderGateway(templates: Templates, plan: GatewayPlan, target: E
   const ports = [
     { containerPort: POD_PORTS.gatewayHttp, ...gateway.http },
     ...(gateway.https ? [{ containerPort: POD_PORTS.gatewayHttps, ...gateway.https }] : []),
+    ...(gateway.metrics ? [{ containerPort: gatewayMetricsPort(), ...gateway.metrics }] : []),
   ];
   const podYaml = templates['gateway-pod.yaml']({
     pod: plan.pod,
@@ -120,6 +126,7 @@ export function renderGateway(templates: Templates, plan: GatewayPlan, target: E
     maxConnections: gateway.maxConnections,
     maxHeapBytes: GATEWAY_MAX_HEAP_BYTES,
     probe: target.probePort === undefined ? false : { port: target.probePort, certs: plan.spec.mtls !== undefined },
+    metrics: { port: gatewayMetricsPort(), path: METRICS.path },
   });
   return { podYaml, envoyYaml };
 }

@@ -7,6 +7,7 @@ import { xdsDir, type StateRoots } from '../mesh/layout.js';
 import { MESH_HEALTH_PATH } from '../mesh/identity.js';
 import { GATEWAY } from '../mesh/names.js';
 import type { MeshFile, Registry } from '../mesh/registry.js';
+import { envoyJsonLogFormat } from './access-log.js';
 import { ACME_CHALLENGE_PREFIX, gatewayCertificateSds, type AcmeChallenge } from './gateway-tls.js';
 import { SECURITY_HEADERS } from './edge-headers.js';
 import { upstreamTransportSocket } from './mesh-tls.js';
@@ -177,7 +178,7 @@ const GATEWAY_ACCESS_LOG_FORMAT =
   '[%START_TIME%] %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT% "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" ' +
   '%RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_SENT% %DURATION%ms xff="%REQ(X-FORWARDED-FOR)%" upstream=%UPSTREAM_HOST%\n';
 
-function httpConnectionManager(statPrefix: string, routing: object): object {
+function httpConnectionManager(statPrefix: string, routing: object, jsonAccessLog: boolean): object {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
@@ -187,9 +188,15 @@ function httpConnectionManager(statPrefix: string, routing: object): object {
       access_log: [
         {
           name: 'envoy.access_loggers.stdout',
-          typed_config: { '@type': TYPES.stdoutLog, log_format: { text_format_source: { inline_string: GATEWAY_ACCESS_LOG_FORMAT } } },
+          typed_config: {
+            '@type': TYPES.stdoutLog,
+            log_format: jsonAccessLog ? envoyJsonLogFormat() : { text_format_source: { inline_string: GATEWAY_ACCESS_LOG_FORMAT } },
+          },
         },
       ],
+      // The edge makes every request's x-request-id (replacing a client's), the sidecars keep
+      // it; with JSON logs the client gets it back, to look the request up with podvoy logs.
+      ...(jsonAccessLog ? { always_set_request_id_in_response: true } : {}),
       // The client's own address, not X-Forwarded-For from the request: the gateway is the edge.
       use_remote_address: true,
       xff_num_trusted_hops: 0,
@@ -232,7 +239,12 @@ const RDS = {
  * With ACME, the certificate comes through SDS from the watched TLS directory, and plain HTTP
  * answers the pending HTTP-01 challenges before anything else (RFC 8555 section 8.3).
  */
-export function renderGatewayListeners(gateway: Gateway, challenges: readonly AcmeChallenge[] = []): XdsFile {
+export function renderGatewayListeners(
+  gateway: Gateway,
+  options: { readonly jsonAccessLog?: boolean; readonly challenges?: readonly AcmeChallenge[] } = {},
+): XdsFile {
+  const json = Boolean(options.jsonAccessLog);
+  const challenges = options.challenges ?? [];
   const listener = (name: string, port: number, filterChain: object) => ({
     '@type': TYPES.listener,
     name,
@@ -241,7 +253,7 @@ export function renderGatewayListeners(gateway: Gateway, challenges: readonly Ac
     filter_chains: [filterChain],
   });
   if (!gateway.https) {
-    return discoveryResponse([listener('http', POD_PORTS.gatewayHttp, { filters: [httpConnectionManager('http', RDS)] })]);
+    return discoveryResponse([listener('http', POD_PORTS.gatewayHttp, { filters: [httpConnectionManager('http', RDS, json)] })]);
   }
   const redirect = {
     route_config: {
@@ -259,9 +271,9 @@ export function renderGatewayListeners(gateway: Gateway, challenges: readonly Ac
     },
   };
   return discoveryResponse([
-    listener('http', POD_PORTS.gatewayHttp, { filters: [httpConnectionManager('http', redirect)] }),
+    listener('http', POD_PORTS.gatewayHttp, { filters: [httpConnectionManager('http', redirect, json)] }),
     listener('https', POD_PORTS.gatewayHttps, {
-      filters: [httpConnectionManager('https', RDS)],
+      filters: [httpConnectionManager('https', RDS, json)],
       transport_socket: {
         name: 'envoy.transport_sockets.tls',
         typed_config: {
@@ -295,7 +307,7 @@ export function renderGatewayListenersFile(spec: Spec, roots: StateRoots, challe
     envoy: GATEWAY,
     kind: 'listeners',
     path: path.join(xdsDir(roots, spec.name, GATEWAY), XDS_FILES.listeners),
-    ...renderGatewayListeners(spec.gateway!, challenges),
+    ...renderGatewayListeners(spec.gateway!, { challenges, jsonAccessLog: spec.accessLog === 'json' }),
   };
 }
 
@@ -306,7 +318,7 @@ export function renderMeshFiles(spec: Spec, registry: Registry, roots: StateRoot
     files.push({ envoy, kind, path: path.join(xdsDir(roots, spec.name, envoy), XDS_FILES[kind]), ...file });
   if (spec.gateway) {
     add(GATEWAY, 'clusters', renderGatewayClusters(spec, registry));
-    add(GATEWAY, 'listeners', renderGatewayListeners(spec.gateway));
+    add(GATEWAY, 'listeners', renderGatewayListeners(spec.gateway, { jsonAccessLog: spec.accessLog === 'json' }));
     add(GATEWAY, 'routes', renderGatewayRoutes(spec.gateway));
   }
   for (const service of spec.services) {

@@ -19,6 +19,7 @@ export function applyDefaults(raw: RawSpec, at: SpecLocation): Spec {
     ...(raw.gateway && { gateway: gateway(raw.gateway) }),
     ...(raw.kubernetes && { kubernetes: raw.kubernetes }),
     ...(raw.mtls && { mtls: raw.mtls }),
+    ...(raw.accessLog && { accessLog: raw.accessLog }),
   };
 }
 
@@ -30,6 +31,7 @@ function gateway(g: RawGateway): Gateway {
   return {
     http: publish(g.http),
     ...(g.https && { https: publish(g.https) }),
+    ...(g.metrics && { metrics: publish(g.metrics) }),
     ...(g.tls && { tls: g.tls }),
     ...(g.acme && {
       acme: {

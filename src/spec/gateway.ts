@@ -6,7 +6,7 @@ import type { Entry } from './positions.js';
 import type { RawAcme, RawGateway } from './raw.js';
 import { readRoutes } from './routes.js';
 
-export const GATEWAY_KEYS = ['http', 'https', 'tls', 'hsts', 'maxConnections', 'routes'] as const;
+export const GATEWAY_KEYS = ['http', 'https', 'tls', 'hsts', 'maxConnections', 'metrics', 'routes'] as const;
 const TLS_KEYS = ['cert', 'key', 'acme'] as const;
 const MAX_CONNECTIONS_MAX = 1_000_000;
 
@@ -30,18 +30,21 @@ export function readGateway(ctx: SpecContext, e: Entry): RawGateway | undefined 
   const https = f.https && ctx.publish(f.https);
   if (http && f.http) ctx.claims.push({ publish: http, entry: f.http });
   if (https && f.https) ctx.claims.push({ publish: https, entry: f.https });
+  const metrics = f.metrics && ctx.publish(f.metrics);
+  if (metrics && f.metrics) ctx.claims.push({ publish: metrics, entry: f.metrics });
   const tls = f.tls && readTls(ctx, f.tls);
   const hsts = f.hsts && ctx.boolean(f.hsts);
   const routes = f.routes && readRoutes(ctx, f.routes);
   if (tls?.acme && !tls.acme.domains && routes && f.tls) checkAcmeRouteHosts(ctx, f.tls, routes.map((r) => r.host));
   const maxConnections = f.maxConnections && ctx.bounded(f.maxConnections, 'a number of connections', 1, MAX_CONNECTIONS_MAX);
 
-  if (!http || !routes || (f.hsts && hsts === undefined) || (f.maxConnections && maxConnections === undefined) || (f.https && !https) || (f.tls && !tls)) {
+  if (!http || !routes || (f.hsts && hsts === undefined) || (f.maxConnections && maxConnections === undefined) || (f.https && !https) || (f.metrics && !metrics) || (f.tls && !tls)) {
     return undefined;
   }
   return {
     http,
     ...(https && { https }),
+    ...(metrics && { metrics }),
     ...(tls?.files && { tls: tls.files }),
     ...(tls?.acme && { acme: tls.acme }),
     ...(hsts !== undefined && { hsts }),

@@ -19,6 +19,12 @@ export interface Spec {
   readonly kubernetes?: KubernetesOptions;
   /** Mutual TLS between the mesh's Envoys: on by default in a mesh, absent with `mtls: false` or without a mesh. */
   readonly mtls?: MeshTls;
+  /**
+   * `json`: every Envoy and nginx of the deployment logs each request as one JSON line with the
+   * same fields (time, method, path, status, duration in ms, upstream, request_id), which
+   * `podvoy logs --request` follows across hops. Absent: the text formats. @default "text"
+   */
+  readonly accessLog?: 'json';
 }
 
 /** Settings of the Kubernetes target only (`podvoy render --target kubernetes`, `podvoy kube`). */
@@ -57,6 +63,12 @@ export interface Gateway {
   readonly hsts: boolean;
   /** Downstream connections the gateway holds at once; past it, new ones are closed. @default 10000 */
   readonly maxConnections: number;
+  /**
+   * Where the gateway's Prometheus metrics (`/stats/prometheus`, and no other path of its admin
+   * interface) are published on the host; unset, they are on the mesh network only.
+   * @example metrics: 9102
+   */
+  readonly metrics?: Publish;
   /** In spec order: the first route that matches a request takes it. */
   readonly routes: readonly Route[];
 }

@@ -12,6 +12,7 @@ export interface RawSpec {
   readonly kubernetes?: KubernetesOptions;
   /** Complete as read: mTLS's one default (the lifetime) depends on the spec's shape. */
   readonly mtls?: MeshTls;
+  readonly accessLog?: 'json';
 }
 
 /** A host port as written: `hostIP` only when the spec gave "IP:PORT". */
@@ -27,6 +28,7 @@ export interface RawGateway {
   readonly acme?: RawAcme;
   readonly hsts?: boolean;
   readonly maxConnections?: number;
+  readonly metrics?: RawPublish;
   readonly routes: readonly RawRoute[];
 }
 

@@ -5,13 +5,13 @@ import { isMissing } from './fields.js';
 import { readGateway } from './gateway.js';
 import { readKubernetes } from './kubernetes.js';
 import type { ImageOverrides } from './model.js';
-import type { Entry } from './positions.js';
+import { shown, type Entry } from './positions.js';
 import type { RawService, RawSpec } from './raw.js';
 import { readService } from './services.js';
 import { checkHostPorts } from './host-ports.js';
 import { checkServedPaths } from './served.js';
 
-export const TOP_KEYS = ['name', 'images', 'gateway', 'mtls', 'services', 'kubernetes'] as const;
+export const TOP_KEYS = ['name', 'images', 'gateway', 'mtls', 'services', 'kubernetes', 'accessLog'] as const;
 const IMAGE_KEYS = ['nginx', 'envoy'] as const;
 const SERVICES_MAX = 100;
 /** The gateway's pod and mesh directory are named like a service's; a service may not take the name. */
@@ -31,6 +31,7 @@ export function readSpec(ctx: SpecContext, root: YAMLMap): RawSpec | undefined {
   const name = top.name && ctx.label(top.name.at, top.name.path, ctx.string(top.name));
   const images = top.images && readImages(ctx, top.images);
   const kubernetes = top.kubernetes && readKubernetes(ctx, top.kubernetes);
+  const accessLog = top.accessLog && readAccessLog(ctx, top.accessLog);
 
   const entries = top.services && ctx.problems.entries(top.services.value, top.services.path)?.list;
   if (entries && entries.length > SERVICES_MAX) {
@@ -65,7 +66,14 @@ export function readSpec(ctx: SpecContext, root: YAMLMap): RawSpec | undefined {
     ...(gateway && { gateway }),
     ...(kubernetes && { kubernetes }),
     ...(mtls && { mtls }),
+    ...(accessLog === 'json' && { accessLog }),
   };
+}
+
+function readAccessLog(ctx: SpecContext, e: Entry): 'text' | 'json' | undefined {
+  const format = ctx.string(e);
+  if (format === undefined || format === 'text' || format === 'json') return format;
+  return ctx.fail(e.at, e.path, `${shown(format)} is not an access log format. Use text (the default) or json.`);
 }
 
 function readImages(ctx: SpecContext, e: Entry): ImageOverrides | undefined {

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { readTextFiles, PACKAGE_ROOT } from '../../src/engine/files.js';
 import type { RenderedPod } from '../../src/mesh/plan.js';
 import { planDeployment } from '../../src/render/deployment.js';
+import { renderScrapeConfig } from '../../src/render/prometheus.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { fakeHost } from '../support/fake-host.js';
 import { readTemplateSources } from '../../src/pipeline.js';
@@ -24,7 +25,8 @@ describe.each(examples)('example %s', async (example) => {
     const deployment = planDeployment(spec, { images, roots, templates: sources });
     const pods: [string, RenderedPod][] = deployment.pods.map(({ plan, rendered }) => [plan.service.name, rendered]);
     if (deployment.gateway) pods.push(['gateway', deployment.gateway.rendered]);
-    return { pods, mesh: deployment.meshFiles(deployment.registry) };
+    const scraped = [...deployment.pods.map(({ plan }) => ({ pod: plan.pod, service: plan.service.name })), ...(deployment.gateway ? [{ pod: deployment.gateway.plan.pod, service: 'gateway' }] : [])];
+    return { pods, mesh: deployment.meshFiles(deployment.registry), prometheus: renderScrapeConfig(spec, scraped) };
   };
   const rendered = renderAll();
   const golden = (...parts: string[]) => path.join(PACKAGE_ROOT, 'test/golden', example, ...parts);
@@ -39,6 +41,11 @@ describe.each(examples)('example %s', async (example) => {
     for (const file of rendered.mesh) {
       await expect(file.text).toMatchFileSnapshot(golden('xds', path.relative(`${roots.stateDir}/${spec.name}/xds`, file.path)));
     }
+  });
+
+  it('renders the Prometheus scrape configuration as pinned', async () => {
+    await expect(rendered.prometheus).toMatchFileSnapshot(golden('prometheus.yml'));
+    expect(parse(rendered.prometheus)).toMatchObject({ scrape_configs: [{ job_name: `${spec.name}-mesh`, metrics_path: '/stats/prometheus' }] });
   });
 
   it('renders YAML that parses back', () => {

@@ -33,6 +33,11 @@ export function podLogsArgs(pod: string, options: { container?: string; follow?:
   return [...args, pod];
 }
 
+/** A container's whole log, stdout and stderr. */
+export function containerLogsArgs(container: string): string[] {
+  return ['logs', container];
+}
+
 export function containerInspectArgs(containers: readonly string[]): string[] {
   return ['container', 'inspect', '--format', 'json', ...containers];
 }

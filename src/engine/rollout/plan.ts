@@ -116,6 +116,7 @@ export function planRollout(
       publishes: [
         { ...deployment.spec.gateway!.http, where: 'gateway.http' },
         ...(deployment.spec.gateway!.https ? [{ ...deployment.spec.gateway!.https, where: 'gateway.https' }] : []),
+        ...(deployment.spec.gateway!.metrics ? [{ ...deployment.spec.gateway!.metrics, where: 'gateway.metrics' }] : []),
       ],
       url: gw.plan.url,
       xdsDir: gw.plan.xdsDir,

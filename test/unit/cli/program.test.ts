@@ -41,7 +41,7 @@ async function commanderErrorOf(run: Promise<unknown>): Promise<CommanderError> 
 describe('podvoy command line', () => {
   it('declares every verb', () => {
     const { program } = testProgram();
-    expect(program.commands.map((c) => c.name())).toEqual(['play', 'diff', 'ps', 'logs', 'render', 'down', 'status', 'certs', 'systemd', 'images', 'kube', 'doctor']);
+    expect(program.commands.map((c) => c.name())).toEqual(['play', 'diff', 'ps', 'logs', 'render', 'down', 'status', 'top', 'graph', 'certs', 'systemd', 'images', 'kube', 'doctor']);
     expect(program.commands.find((c) => c.name() === 'kube')?.commands.map((c) => c.name())).toEqual(['apply', 'delete']);
     expect(program.commands.find((c) => c.name() === 'certs')?.commands.map((c) => c.name())).toEqual(['list', 'renew', 'rotate-ca']);
     expect(program.commands.find((c) => c.name() === 'images')?.commands.map((c) => c.name())).toEqual(['build']);
@@ -56,9 +56,12 @@ describe('podvoy command line', () => {
     ['logs', 'abc', "option '--tail <lines>' argument 'abc' is invalid. Give a positive whole number of lines."],
     ['logs', '0', "option '--tail <lines>' argument '0' is invalid. Give a positive whole number of lines."],
     ['logs', '2.5', "option '--tail <lines>' argument '2.5' is invalid. Give a positive whole number of lines."],
+    ['top', '5', "option '--window <duration>' argument '5' is invalid. Give a duration of at least 1s, such as 30s or 1m."],
+    ['top', '500ms', "option '--window <duration>' argument '500ms' is invalid. Give a duration of at least 1s, such as 30s or 1m."],
+    ['top', '1h', "option '--window <duration>' argument '1h' is invalid. Give a duration of at least 1s, such as 30s or 1m."],
   ])('%s rejects %j', async (verb, value, message) => {
     const { output, parse } = testProgram(verb);
-    const option = verb === 'play' ? '--timeout' : '--tail';
+    const option = { play: '--timeout', logs: '--tail', top: '--window' }[verb];
     const error = await commanderErrorOf(parse(verb, 'blog', `${option}=${value}`));
     expect(error.code).toBe('commander.invalidArgument');
     expect(error.exitCode).toBe(1);
@@ -73,6 +76,12 @@ describe('podvoy command line', () => {
     ['diff --json', ['diff', 'spec.yaml', '--json'], ['spec.yaml', { json: true }]],
     ['logs --tail 20 -f', ['logs', 'blog', 'nginx', '--tail', '20', '-f'], ['blog', 'nginx', { tail: 20, follow: true }]],
     ['logs without options', ['logs', 'blog'], ['blog', undefined, {}]],
+    ['top with the default window', ['top', 'mesh'], ['mesh', { window: 60_000 }]],
+    ['top --window 30s -o wide --json', ['top', 'mesh', '--window', '30s', '-o', 'wide', '--json'], ['mesh', { window: 30_000, output: 'wide', json: true }]],
+    ['top --window 1.5m', ['top', 'mesh', '--window', '1.5m'], ['mesh', { window: 90_000 }]],
+    ['graph with the defaults', ['graph', 'spec.yaml'], ['spec.yaml', { format: 'svg', window: 10_000, live: true }]],
+    ['graph --format mermaid --out g.md --no-live', ['graph', 'spec.yaml', '--format', 'mermaid', '--out', 'g.md', '--no-live'], ['spec.yaml', { format: 'mermaid', out: 'g.md', window: 10_000, live: false }]],
+    ['logs --request', ['logs', 'mesh', '--request', 'abc-123', '--json'], ['mesh', undefined, { request: 'abc-123', json: true }]],
   ])('parses %s', async (_name, argv, args) => {
     const { output, parse } = testProgram(argv[0]);
     expect(await parse(...argv)).toEqual(args);
