@@ -3,8 +3,8 @@ import { ACCESS_LOG_FIELDS } from '../mesh/contract.js';
 /**
  * The JSON access log (`accessLog: json`): one line per request with the same fields at every
  * hop, Envoy's and nginx's, so that `podvoy logs --request` can follow a request across them.
- * `time` is when an Envoy received the request and when nginx answered it (nginx knows no
- * earlier moment to the millisecond); `duration` is in milliseconds.
+ * `time` is when an Envoy received the request (to the microsecond) and when nginx answered it
+ * (nginx knows no earlier moment, and only to the millisecond); `duration` is in milliseconds.
  */
 
 /**
@@ -12,7 +12,7 @@ import { ACCESS_LOG_FIELDS } from '../mesh/contract.js';
  * are numbers). https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage#format-dictionaries
  */
 export const ENVOY_JSON_LOG_FORMAT: Readonly<Record<(typeof ACCESS_LOG_FIELDS)[number], string>> = {
-  time: '%START_TIME(%Y-%m-%dT%H:%M:%S.%3fZ)%',
+  time: '%START_TIME(%Y-%m-%dT%H:%M:%S.%6fZ)%',
   method: '%REQ(:METHOD)%',
   path: '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
   status: '%RESPONSE_CODE%',

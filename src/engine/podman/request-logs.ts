@@ -47,10 +47,21 @@ export function requestLines(output: string, requestId: string): AccessLogLine[]
 
 /**
  * The hops in the order the request reached them: by time, which is when an Envoy received
- * the request (and when nginx answered it, so an app comes after the sidecar that passed it).
+ * the request (to the microsecond) and when nginx answered it (to the millisecond, so an app
+ * comes after the sidecar that passed it). Within one millisecond, a pod's sidecar comes before
+ * its app, whose time is of its answer; hops of different pods go by the finer time.
  */
 export function orderHops(hops: readonly RequestHop[]): RequestHop[] {
-  return [...hops].sort((a, b) => Date.parse(a.line.time) - Date.parse(b.line.time));
+  const micros = (h: RequestHop) => {
+    const [, seconds = '', fraction = ''] = /^(.*?)(?:\.(\d+))?Z$/.exec(h.line.time) ?? [];
+    return Date.parse(`${seconds}Z`) * 1000 + Number(fraction.padEnd(6, '0').slice(0, 6));
+  };
+  return [...hops].sort((a, b) => {
+    const byMs = Math.floor(micros(a) / 1000) - Math.floor(micros(b) / 1000);
+    if (byMs) return byMs;
+    if (a.pod === b.pod && a.container !== b.container) return Number(b.container === 'envoy') - Number(a.container === 'envoy');
+    return micros(a) - micros(b);
+  });
 }
 
 /** Every line of one request, by its x-request-id, from every container of a deployment. */

@@ -30,4 +30,15 @@ describe('following a request in the logs', () => {
     const hops = [hop('api', '2026-11-28T22:00:00.012Z'), hop('gateway', '2026-11-28T22:00:00.003Z'), hop('blog', '2026-11-28T22:00:00.007Z')];
     expect(orderHops(hops).map((h) => h.pod)).toEqual(['gateway', 'blog', 'api']);
   });
+
+  it('within one millisecond, puts a sidecar before its app and other pods by the microsecond', () => {
+    const hop = (pod: string, container: string, time: string) => ({ service: pod, pod, container, line: line(time, 'id') });
+    const hops = [
+      hop('api', 'nginx', '2026-11-28T22:00:00.012Z'),
+      hop('api', 'envoy', '2026-11-28T22:00:00.012700Z'),
+      hop('blog', 'envoy', '2026-11-28T22:00:00.012400Z'),
+      hop('gateway', 'envoy', '2026-11-28T22:00:00.011900Z'),
+    ];
+    expect(orderHops(hops).map((h) => `${h.pod}/${h.container}`)).toEqual(['gateway/envoy', 'blog/envoy', 'api/envoy', 'api/nginx']);
+  });
 });
