@@ -50,7 +50,9 @@ function sameSerial(a: string | undefined, b: string): boolean {
  */
 export function runsCertificates(json: string, expected: Pick<EnvoyCertificates, 'caSerial' | 'leafSerial'>): boolean {
   const contexts = (JSON.parse(json) as CertsJson).certificates ?? [];
-  return contexts.some((c) => sameSerial(c.ca_cert?.[0]?.serial_number, expected.caSerial) && sameSerial(c.cert_chain?.[0]?.serial_number, expected.leafSerial));
+  return contexts.some(
+    (c) => (c.ca_cert ?? []).some((ca) => sameSerial(ca.serial_number, expected.caSerial)) && sameSerial(c.cert_chain?.[0]?.serial_number, expected.leafSerial),
+  );
 }
 
 /** Applies one step and waits until every running Envoy of the namespace runs it; nothing to do before the first apply. */

@@ -18,6 +18,11 @@ describe('following a CA rotation on a cluster', () => {
     ['only the old CA', certs(['0a1b', '99']), false],
     ['the new CA with an old leaf', certs(['1c2d', '77']), false],
     ['no context yet', JSON.stringify({ certificates: [] }), false],
+    [
+      'the new CA second in a trust bundle of two',
+      JSON.stringify({ certificates: [{ ca_cert: [{ serial_number: '0a1b' }, { serial_number: '1c2d' }], cert_chain: [{ serial_number: '99' }] }] }),
+      true,
+    ],
   ])('reads from /certs whether Envoy runs them: %s', (_, json, runs) => {
     expect(runsCertificates(json, { caSerial: '1c2d', leafSerial: '99' })).toBe(runs);
   });
