@@ -1,7 +1,11 @@
-import { doctor } from '../../index.js';
+import { doctor, type Check } from '../../index.js';
 
 export async function run(opts: { json?: boolean }): Promise<void> {
-  const checks = await doctor();
+  printChecks(await doctor(), opts);
+}
+
+/** A check a line (and its fix when it failed), or JSON; exit code 1 when any failed. */
+export function printChecks(checks: readonly Check[], opts: { json?: boolean }): void {
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
   } else {

@@ -1,5 +1,6 @@
 import { buildSiteImagesOf, kubeApply, kubeDelete, kubeDoctor, renderForKubernetes, type KubeOptions } from '../../index.js';
 import { progressPrinter } from '../progress.js';
+import { printChecks } from './doctor.js';
 import type { KubeCliOptions } from './kube-options.js';
 
 function options(opts: KubeCliOptions): KubeOptions {
@@ -34,14 +35,5 @@ export async function buildSites(spec: string, opts: { registry?: string; push?:
 }
 
 export async function doctor(opts: KubeCliOptions & { json?: boolean; spec?: string }): Promise<void> {
-  const checks = await kubeDoctor(opts.spec, options(opts));
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
-  } else {
-    for (const c of checks) {
-      process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}\n`);
-      if (!c.ok && c.fix) process.stdout.write(`     fix: ${c.fix}\n`);
-    }
-  }
-  if (checks.some((c) => !c.ok)) process.exitCode = 1;
+  printChecks(await kubeDoctor(opts.spec, options(opts)), opts);
 }
