@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { run, sleep } from './support.js';
+import { answersInside } from './support.js';
 
 /**
  * Reference Envoys for the data plane: the smallest configuration that does the same hop as
@@ -105,16 +105,3 @@ export async function startReference(hop: ReferenceHop, netnsPid: number, dir: s
   return { url, stop };
 }
 
-/** Polls a URL from inside a pod's network namespace (where the reference listens) until it answers 200. */
-async function answersInside(netnsPid: number, url: string, timeoutMs: number): Promise<void> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    const code = await run('nsenter', ['-t', String(netnsPid), '-n', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', url]).then(
-      (r) => r.stdout,
-      () => '000',
-    );
-    if (code === '200') return;
-    await sleep(50);
-  }
-  throw new Error(`${url} (inside the pod) did not answer 200 within ${timeoutMs} ms`);
-}

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { run, sleep } from './support.js';
+import { answersInside } from './support.js';
 
 /**
  * A second nginx in a pod's network namespace, serving the same site on loopback TCP and on a
@@ -53,17 +53,11 @@ http {
     child.kill('SIGQUIT');
     await exited;
   };
-  const started = Date.now();
-  for (;;) {
-    const code = await run('nsenter', ['-t', String(netnsPid), '-n', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}${probePath}`]).then(
-      (r) => r.stdout,
-      () => '000',
-    );
-    if (code === '200') return { socket, stop };
-    if (Date.now() - started > 15_000) {
-      await stop();
-      throw new Error(`the second nginx did not serve ${probePath} within 15 s (see ${dir}/nginx-error.log)`);
-    }
-    await sleep(50);
+  try {
+    await answersInside(netnsPid, `http://127.0.0.1:${port}${probePath}`, 15_000);
+  } catch (error) {
+    await stop();
+    throw new Error(`the second nginx did not serve ${probePath} (see ${dir}/nginx-error.log): ${(error as Error).message}`);
   }
+  return { socket, stop };
 }

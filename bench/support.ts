@@ -168,3 +168,17 @@ export async function netnsPid(pod: string): Promise<number> {
 export function say(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
 }
+
+/** Polls a URL from inside a pod's network namespace until it answers 200. */
+export async function answersInside(netnsPid: number, url: string, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    const code = await run('nsenter', ['-t', String(netnsPid), '-n', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', url]).then(
+      (r) => r.stdout,
+      () => '000',
+    );
+    if (code === '200') return;
+    await sleep(50);
+  }
+  throw new Error(`${url} (inside the pod) did not answer 200 within ${timeoutMs} ms`);
+}
