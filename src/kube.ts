@@ -21,7 +21,7 @@ import { applyMeshTlsStep } from './engine/kubernetes/mesh-tls.js';
 import type { KubeTarget } from './engine/kubernetes/kubectl-args.js';
 import type { Check } from './engine/podman/doctor.js';
 import { createHash } from 'node:crypto';
-import { GATEWAY_TLS_SECRET, KUBE_LABELS, kubeNamespace, kubeObjectNames, kubeSelector } from './mesh/kube-names.js';
+import { GATEWAY_TLS_SECRET, KUBE_LABELS, kubeNamespace, kubeObjectNames, kubeOwnedSelector, kubeSelector } from './mesh/kube-names.js';
 import { GATEWAY } from './mesh/names.js';
 import { stringify } from 'yaml';
 import { readTemplateSources } from './pipeline.js';
@@ -160,6 +160,7 @@ function applyInput(spec: Spec, manifests: KubernetesManifests, meshTlsSecrets: 
     exposed,
     ...(meshTlsSecrets.length ? { secretsYaml: meshTlsSecrets.map((o) => stringify(o)).join('---\n') } : {}),
     meshConfigs: inPlaceFiles(spec, manifests, meshTlsSecrets),
+    ownedSelector: kubeOwnedSelector(spec),
   };
 }
 

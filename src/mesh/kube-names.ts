@@ -38,6 +38,11 @@ export function kubeLabels(spec: Pick<Spec, 'name'>, workload: string): Record<s
   };
 }
 
+/** What selects every object a deployment's apply makes (the Namespace aside). */
+export function kubeOwnedSelector(spec: Pick<Spec, 'name'>): string {
+  return `${KUBE_LABELS.partOf}=${spec.name},${KUBE_LABELS.managedBy}=podvoy`;
+}
+
 /** Objects of one workload (a service, or the gateway), by kind. */
 export function kubeObjectNames(workload: string): {
   deployment: string;

@@ -395,6 +395,14 @@ describe('the blog example on a Kubernetes cluster, and failures', () => {
     const res = await get(url.replace(KUBE_NODE_IP, '127.0.0.1'));
     expect(res.status).toBe(200);
     expect(res.body).toBe(await readFile(path.join(ws.dir, 'site/index.html'), 'utf8'));
+    expect(result.pruned).toEqual([]);
+
+    // Published no more: the next apply removes the NodePort Service, and only it.
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/^      publish: .*\n/m, ''));
+    const unpublished = await kubeApply(file, { kubeconfig, timeoutMs: 240_000 });
+    expect(unpublished.pruned).toEqual(['service/web-public']);
+    const left = (await kubectl(['get', 'deployments,services,configmaps', '--namespace', `podvoy-${name}`, '-o', 'name'])).stdout.split('\n').filter(Boolean);
+    expect(left.sort()).toEqual(['configmap/kube-root-ca.crt', 'configmap/web-config', 'deployment.apps/web', 'service/web']);
     await kubeDelete(name, { kubeconfig });
   });
 

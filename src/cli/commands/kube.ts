@@ -21,6 +21,7 @@ export async function apply(spec: string, opts: KubeCliOptions): Promise<void> {
   const result = await kubeApply(spec, { ...options(opts), onProgress: progressPrinter() });
   process.stdout.write(`applied to namespace ${result.namespace} (Kubernetes ${result.server}) in ${(result.elapsedMs / 1000).toFixed(1)} s\n`);
   for (const { workload, url } of result.urls) process.stdout.write(`${workload}: ${url}\n`);
+  if (result.pruned.length) process.stdout.write(`removed what the spec no longer has: ${result.pruned.join(', ')}\n`);
 }
 
 export async function del(spec: string, opts: KubeCliOptions): Promise<void> {

@@ -11,6 +11,7 @@ import {
   nodeImages,
   parseServerVersion,
   serviceEndpoint,
+  staleObjects,
   stuckReasons,
   type NodeJson,
   type PodJson,
@@ -22,8 +23,10 @@ import {
   annotatePodsArgs,
   applyArgs,
   deleteNamespaceArgs,
+  deleteObjectsArgs,
   getJsonArgs,
   listNamesArgs,
+  listOwnedArgs,
   rolloutStatusArgs,
   secretExistsArgs,
   tlsSecretArgs,
@@ -56,6 +59,11 @@ export interface KubeApplyInput {
    * label selector of its pods and a hash of those files.
    */
   readonly meshConfigs: readonly { readonly selector: string; readonly hash: string }[];
+  /**
+   * The labels of every object this deployment applies: what carries them and was not applied
+   * this time (a service taken out of the spec, a Service no longer published) is removed.
+   */
+  readonly ownedSelector: string;
 }
 
 /** The pod annotation that carries the mesh files' hash (see `nudgeKubelets`). */
@@ -84,6 +92,8 @@ export interface KubeApplyResult {
   /** What kubectl applied: `kind/name`. */
   readonly applied: readonly string[];
   readonly urls: readonly { readonly workload: string; readonly url: string }[];
+  /** What an earlier apply made and this one removed (`kind/name`), once the new rollout served. */
+  readonly pruned: readonly string[];
   /** From the start until the last exposed service answered. */
   readonly elapsedMs: number;
 }
@@ -163,7 +173,19 @@ export async function kubeApply(input: KubeApplyInput, options: KubeApplyOptions
     const url = await waitForAnswer(target, input.namespace, exposed, deadline, say);
     urls.push({ workload: exposed.workload, url });
   }
-  return { namespace: input.namespace, server: version.gitVersion, applied, urls, elapsedMs: Date.now() - started };
+  // Only now: until the new gateway serves, its old routes may still send to what goes away.
+  const pruned = await pruneStale(target, input, applied, say);
+  return { namespace: input.namespace, server: version.gitVersion, applied, urls, pruned, elapsedMs: Date.now() - started };
+}
+
+/** Deletes what carries this deployment's labels but was not applied this time. */
+async function pruneStale(target: KubeTarget, input: KubeApplyInput, applied: readonly string[], say: (line: string) => void): Promise<string[]> {
+  const owned = (await kubectl(target, listOwnedArgs(input.namespace, input.ownedSelector))).stdout.split('\n').filter(Boolean);
+  const stale = staleObjects(owned, applied);
+  if (stale.length === 0) return [];
+  say(`removing what the spec no longer has: ${stale.join(', ')}`);
+  await kubectl(target, deleteObjectsArgs(input.namespace, stale));
+  return stale;
 }
 
 /**

@@ -141,3 +141,12 @@ export function serviceEndpoint(service: ServiceJson, portName: string, node: st
   }
   return node && port.nodePort ? { host: node, port: port.nodePort } : undefined;
 }
+
+/**
+ * What exists but was not applied, both as kubectl names them (`kind.group/name`, the same in
+ * `apply` and `get --output name`), in the order they exist.
+ */
+export function staleObjects(owned: readonly string[], applied: readonly string[]): string[] {
+  const kept = new Set(applied);
+  return owned.filter((name) => !kept.has(name));
+}

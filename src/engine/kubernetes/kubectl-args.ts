@@ -55,6 +55,19 @@ export function listNamesArgs(namespace: string): string[] {
   return ['get', 'deployments,services,configmaps,secrets,poddisruptionbudgets,pods', '--namespace', namespace, '--output', 'name'];
 }
 
+/** The kinds podvoy applies, for finding what an earlier apply made that this one no longer does. */
+const OWNED_KINDS = 'deployments,services,configmaps,secrets,poddisruptionbudgets';
+
+/** The names of the objects of the kinds podvoy applies that carry a selector's labels. */
+export function listOwnedArgs(namespace: string, selector: string): string[] {
+  return ['get', OWNED_KINDS, '--namespace', namespace, '--selector', selector, '--output', 'name'];
+}
+
+/** Deletes objects by `kind/name`; their pods go through their grace period in the background. */
+export function deleteObjectsArgs(namespace: string, names: readonly string[]): string[] {
+  return ['delete', ...names, '--namespace', namespace, '--ignore-not-found', '--wait=false'];
+}
+
 export function secretExistsArgs(namespace: string, name: string): string[] {
   return ['get', 'secret', name, '--namespace', namespace, '--ignore-not-found', '--output', 'name'];
 }

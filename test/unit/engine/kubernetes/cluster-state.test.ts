@@ -5,6 +5,7 @@ import {
   nodeImages,
   parseServerVersion,
   serviceEndpoint,
+  staleObjects,
   stuckReasons,
   type PodJson,
 } from '../../../../src/engine/kubernetes/cluster-state.js';
@@ -100,5 +101,17 @@ describe('where a Service answers from outside', () => {
     ['a load balancer not assigned yet', { metadata: { name: 'gateway' }, spec: { type: 'LoadBalancer', ports: [{ name: 'https', port: 8443 }] } }, undefined],
   ])('%s', (_, service, endpoint) => {
     expect(serviceEndpoint(service, 'https', nodeAddress(nodes))).toEqual(endpoint);
+  });
+});
+
+describe('what an apply removes', () => {
+  it('is what carries the labels but was not applied, in the order it exists', () => {
+    const owned = ['deployment.apps/api', 'deployment.apps/blog', 'service/api', 'service/blog', 'configmap/api-mesh', 'secret/api-mesh-tls'];
+    const applied = ['deployment.apps/blog', 'service/blog', 'configmap/blog-mesh'];
+    expect(staleObjects(owned, applied)).toEqual(['deployment.apps/api', 'service/api', 'configmap/api-mesh', 'secret/api-mesh-tls']);
+  });
+
+  it('is nothing when every object was applied again', () => {
+    expect(staleObjects(['service/web', 'service/web-public'], ['service/web-public', 'service/web'])).toEqual([]);
   });
 });

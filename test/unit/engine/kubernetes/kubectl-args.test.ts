@@ -4,8 +4,10 @@ import {
   applyArgs,
   clientVersionArgs,
   deleteNamespaceArgs,
+  deleteObjectsArgs,
   getJsonArgs,
   listNamesArgs,
+  listOwnedArgs,
   rolloutStatusArgs,
   secretExistsArgs,
   targetArgs,
@@ -36,6 +38,12 @@ describe('kubectl argv', () => {
       ['get', 'pods', '--namespace', 'ns', '--selector', 'app.kubernetes.io/name=blog', '--output', 'json'],
     ],
     ['list names', listNamesArgs('ns'), ['get', 'deployments,services,configmaps,secrets,poddisruptionbudgets,pods', '--namespace', 'ns', '--output', 'name']],
+    [
+      'list owned',
+      listOwnedArgs('ns', 'app.kubernetes.io/part-of=mesh,app.kubernetes.io/managed-by=podvoy'),
+      ['get', 'deployments,services,configmaps,secrets,poddisruptionbudgets', '--namespace', 'ns', '--selector', 'app.kubernetes.io/part-of=mesh,app.kubernetes.io/managed-by=podvoy', '--output', 'name'],
+    ],
+    ['delete objects', deleteObjectsArgs('ns', ['service/web-public']), ['delete', 'service/web-public', '--namespace', 'ns', '--ignore-not-found', '--wait=false']],
     ['secret exists', secretExistsArgs('ns', 'gateway-tls'), ['get', 'secret', 'gateway-tls', '--namespace', 'ns', '--ignore-not-found', '--output', 'name']],
     [
       'TLS secret',
