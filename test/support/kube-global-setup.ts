@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { KUBE_ACTIVE_MARKER, KUBE_BIN, KUBE_UP_ERROR_ENV, KUBECONFIG_ENV, REPO_ROOT } from './kube-cluster.js';
+import { KUBE_ACTIVE_MARKER, KUBE_BIN, KUBE_CACHE, KUBE_UP_ERROR_ENV, KUBECONFIG_ENV, REPO_ROOT } from './kube-cluster.js';
 import { diffHostSnapshots, takeHostSnapshot } from './kube-host-snapshot.js';
 
 /** Where the snapshot taken before kube-up is kept for the host check (test/e2e-kube-down/). */
@@ -35,6 +35,36 @@ export async function runKubeScript(name: string, args: readonly string[] = [], 
   });
 }
 
+/** How long the setup waits for a cluster another run (or user) has up to go down. */
+const FOREIGN_CLUSTER_WAIT_MS = 40 * 60_000;
+
+/** The state directory of a cluster that is up (its kube-apiserver alive), as scripts/kube/common.sh judges it. */
+function liveClusterState(): string | undefined {
+  if (!existsSync(KUBE_ACTIVE_MARKER)) return undefined;
+  const state = readFileSync(KUBE_ACTIVE_MARKER, 'utf8').trim();
+  try {
+    const pid = readFileSync(path.join(state, 'pids/kube-apiserver.pid'), 'utf8').trim();
+    return readlinkSync(`/proc/${pid}/exe`).startsWith(`${KUBE_CACHE}/`) ? state : undefined;
+  } catch {
+    return undefined; // a marker left by a cluster that did not stop: kube-up cleans it up
+  }
+}
+
+/**
+ * Waits while another run's cluster is up: one host has room for one test cluster, and the
+ * snapshot that the host check compares with must be of the host without it.
+ */
+async function waitForForeignClusterDown(): Promise<string | undefined> {
+  const deadline = Date.now() + FOREIGN_CLUSTER_WAIT_MS;
+  let state = liveClusterState();
+  if (state) console.error(`kube setup: a cluster this run did not start is up (${state}); waiting for it to go down`);
+  while (state && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    state = liveClusterState();
+  }
+  return state;
+}
+
 function exposeCluster(kubeconfig: string): void {
   process.env[KUBECONFIG_ENV] = kubeconfig;
   process.env.KUBECONFIG = kubeconfig;
@@ -55,18 +85,23 @@ export default async function setup(_project: TestProject): Promise<() => Promis
     else process.env[KUBE_UP_ERROR_ENV] = `${REUSE_ENV}=1 but no cluster is up: run scripts/kube-up first`;
     return async () => {};
   }
+  // A cluster that is still up after the wait is someone else's: never snapshot it, start
+  // beside it or take it down.
+  const foreign = await waitForForeignClusterDown();
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'podvoy-kube-host-'));
   const before = await takeHostSnapshot();
   const beforeFile = path.join(scratch, 'before.json');
   await writeFile(beforeFile, JSON.stringify(before));
   process.env[HOST_BEFORE_ENV] = beforeFile;
-  // A cluster that is up already is someone else's (kube-up refuses it): never take it down.
-  const foreign = existsSync(KUBE_ACTIVE_MARKER);
-  try {
-    exposeCluster((await runKubeScript('kube-up')).trim().split('\n').pop()!);
-    process.env[STARTED_BY_RUN_ENV] = '1';
-  } catch (error) {
-    process.env[KUBE_UP_ERROR_ENV] = (error as Error).message;
+  if (foreign) {
+    process.env[KUBE_UP_ERROR_ENV] = `a cluster this run did not start (${foreign}) stayed up for ${FOREIGN_CLUSTER_WAIT_MS / 60_000} min; stop it (scripts/kube-down) or run against it with ${REUSE_ENV}=1`;
+  } else {
+    try {
+      exposeCluster((await runKubeScript('kube-up')).trim().split('\n').pop()!);
+      process.env[STARTED_BY_RUN_ENV] = '1';
+    } catch (error) {
+      process.env[KUBE_UP_ERROR_ENV] = (error as Error).message;
+    }
   }
   return async () => {
     try {
