@@ -2,7 +2,11 @@
 // instead of hundreds (execa alone is dozens), which is most of a quick command's start-up.
 // Verbs stay lazily loaded: each is a chunk of its own. dist/bin sits two levels below the
 // package root, like every other compiled module, so paths relative to it still hold.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Chunk names carry a content hash: without this, every build would leave the last one's behind.
+rmSync('dist/bin', { recursive: true, force: true });
 
 await build({
   entryPoints: { podvoy: 'dist/cli/index.js' },
