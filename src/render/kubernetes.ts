@@ -11,7 +11,7 @@ import {
   kubeSelector,
   serviceDnsName,
 } from '../mesh/kube-names.js';
-import { MESH_HEALTH_PATH, meshIdentities, publishedPort } from '../mesh/identity.js';
+import { MESH_HEALTH_PATH, SDS_FILES, meshIdentities, publishedPort } from '../mesh/identity.js';
 import { GATEWAY } from '../mesh/names.js';
 import { planGateway, planPod, type PodImages } from '../mesh/plan.js';
 import type { Registry } from '../mesh/registry.js';
@@ -278,6 +278,7 @@ export function renderKubernetes(input: KubernetesInput): KubernetesManifests {
  * the mounted directory holds the same names as on podman, and the SDS files' paths hold.
  */
 export function renderMeshTlsSecret(spec: Pick<Spec, 'name'>, secret: MeshTlsSecret, files: Readonly<Record<string, string>>): KubeObject {
+  const sds = new Set<string>(Object.values(SDS_FILES));
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -286,10 +287,23 @@ export function renderMeshTlsSecret(spec: Pick<Spec, 'name'>, secret: MeshTlsSec
     data: Object.fromEntries(
       Object.entries(files)
         .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([name, text]) => [name, Buffer.from(text).toString('base64')]),
+        .map(([name, text]) => [name, Buffer.from(sds.has(name) ? throughSwappedData(text) : text).toString('base64')]),
     ),
   };
 }
+
+/**
+ * The kubelet updates a Secret volume by renaming a new `..data` link into place, which is what
+ * Envoy's watched directory sees, and only then links the keys that are new (a new certificate's
+ * serial-named files). An Envoy that reloads at once would find those links missing and keep its
+ * old certificate, so the SDS files name each PEM file through `..data`: complete at the rename.
+ */
+function throughSwappedData(sdsText: string): string {
+  return sdsText.replaceAll(`filename: ${IN_POD.meshTlsDir}/`, `filename: ${IN_POD.meshTlsDir}/${KUBELET_DATA_LINK}/`);
+}
+
+/** The link a kubelet swaps to update a ConfigMap or Secret volume (its AtomicWriter). */
+const KUBELET_DATA_LINK = '..data';
 
 /** The volume of an identity's Secret: readable by Envoy's group alone (the pod's fsGroup). */
 function meshTlsVolume(workload: string): object {

@@ -1,15 +1,16 @@
 import { X509Certificate } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { access, readFile, writeFile, rename } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeUnreachableError, buildSiteImagesOf, kubeApply, kubeDelete, type KubeApplyResult } from '../../src/index.js';
 import { PACKAGE_ROOT } from '../../src/engine/files.js';
 import { identityFiles } from '../../src/engine/pki/index.js';
-import { issueLeaf, loadCa } from '../../src/engine/pki/x509.js';
+import { sdsFileNames } from '../../src/engine/pki/store.js';
+import { createCa, issueLeaf, loadCa } from '../../src/engine/pki/x509.js';
 import { SDS_FILES, caDir, identityDir, pkiDir, podvoyClientFiles, spiffeId } from '../../src/mesh/identity.js';
 import { renderSdsCertificate } from '../../src/render/mesh-tls.js';
 import { uniqueName, workspace, type Workspace } from '../support/e2e.js';
@@ -152,8 +153,18 @@ describe('the mesh example on a Kubernetes cluster, with mTLS', () => {
     const caKey = (await readFile(path.join(caDir(ws.roots, name), 'ca-key.pem'), 'utf8')).split('\n')[1]!;
     for (const workload of ['gateway', 'blog', 'api']) {
       const files = await secretFiles(`${workload}-mesh-tls`);
-      // The same files, under the same names, as the identity's directory on podman.
-      expect(files).toEqual(await identityFiles(name, workload, ws.roots));
+      // The same files, under the same names, as the identity's directory on podman; the SDS
+      // files name the same PEM files, through the kubelet's ..data link.
+      const onPodman = await identityFiles(name, workload, ws.roots);
+      expect(Object.keys(files).sort()).toEqual(Object.keys(onPodman).sort());
+      for (const [key, text] of Object.entries(onPodman)) {
+        if (key.startsWith('sds-')) {
+          expect(sdsFileNames(files[key]!)).toEqual(sdsFileNames(text));
+          expect(files[key]).toContain('filename: /etc/podvoy/mesh-tls/..data/');
+        } else {
+          expect(files[key]).toBe(text);
+        }
+      }
       const cert = Object.entries(files).find(([k]) => k.endsWith('.cert.pem'))![1];
       expect(new X509Certificate(cert).subjectAltName).toBe(`URI:${spiffeId(name, workload)}`);
       expect(Object.values(files).join('')).not.toContain(caKey);
@@ -309,7 +320,58 @@ describe('the mesh example on a Kubernetes cluster, with mTLS', () => {
     expect(failures).toEqual([]);
     expect(served).toBeGreaterThan(20);
     // The other identities were not due: their Secrets still name the same certificates.
-    expect(parse((await secretFiles('api-mesh-tls'))[SDS_FILES.certificate]!)).toEqual(parse((await identityFiles(name, 'api', ws.roots))[SDS_FILES.certificate]!));
+    expect(sdsFileNames((await secretFiles('api-mesh-tls'))[SDS_FILES.certificate]!)).toEqual(sdsFileNames((await identityFiles(name, 'api', ws.roots))[SDS_FILES.certificate]!));
+  });
+
+  it('rotates to the spec\'s own CA on re-apply under load: each step on every Envoy before the next, 0 failed requests', async () => {
+    const own = await createCa(`own ${name}`);
+    await mkdir(path.join(ws.dir, 'ca'), { recursive: true });
+    await writeFile(path.join(ws.dir, 'ca/ca.pem'), own.cert);
+    await writeFile(path.join(ws.dir, 'ca/ca-key.pem'), own.key, { mode: 0o600 });
+    await writeFile(file, `${await readFile(file, 'utf8')}mtls:\n  ca: {cert: ./ca/ca.pem, key: ./ca/ca-key.pem}\n`);
+    const before = await containers();
+    const ownCa = new X509Certificate(own.cert);
+    const failures: string[] = [];
+    const progress: string[] = [];
+    let served = 0;
+    let running = true;
+    const load = Array.from({ length: 2 }, async () => {
+      while (running) {
+        for (const p of ['/', '/api/posts.json', '/blog-api/posts.json']) {
+          const res = await get(https(p)).catch((e: Error) => ({ status: 0, body: e.message }));
+          if (res.status === 200) served++;
+          else failures.push(`${p}: ${res.status} ${res.body.slice(0, 120)}`);
+        }
+      }
+    });
+    try {
+      await kubeApply(file, { kubeconfig, roots: ws.roots, timeoutMs: 180_000, onProgress: (line) => progress.push(line) });
+      await new Promise((r) => setTimeout(r, 3000));
+    } finally {
+      running = false;
+      await Promise.all(load);
+    }
+    expect(progress.filter((l) => l.startsWith('CA rotation'))).toEqual([
+      'CA rotation: every Envoy trusts the new root beside the old',
+      'CA rotation: every Envoy runs a certificate of the new CA',
+    ]);
+    for (const workload of ['gateway', 'blog', 'api']) {
+      const files = await secretFiles(`${workload}-mesh-tls`);
+      const leaf = new X509Certificate(files[`${await secretSerial(workload)}.cert.pem`]!);
+      expect(leaf.checkIssued(ownCa) && leaf.verify(ownCa.publicKey)).toBe(true);
+      // Only the spec's CA is trusted once every leaf comes from it.
+      const trust = Object.entries(files).find(([k]) => k.startsWith('trust-'))![1];
+      expect(trust.match(/BEGIN CERTIFICATE/g)!.length).toBe(1);
+      expect(new X509Certificate(trust).fingerprint256).toBe(ownCa.fingerprint256);
+    }
+    const blog = await podOf('blog');
+    await pollUntil('the blog\'s sidecar serves a certificate of the new CA', 30_000, async () =>
+      (await servedSerial(blog.status.podIP!, 10000, podvoyClientFiles(ws.roots, name))) === (await secretSerial('blog')) ? true : undefined,
+    );
+    expect(await containers()).toEqual(before);
+    console.log(`CA rotation under load: ${served} requests served, ${failures.length} failed`);
+    expect(failures).toEqual([]);
+    expect(served).toBeGreaterThan(20);
   });
 
   it('makes no certificate for a cluster it cannot reach', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KubernetesRenderError } from '../../../src/errors.js';
 import { parse } from 'yaml';
 import { probePort, renderKubernetes, renderMeshTlsSecret, type KubeObject } from '../../../src/render/kubernetes.js';
+import { renderSdsCertificate, renderSdsTrust } from '../../../src/render/mesh-tls.js';
 import { compileTemplates } from '../../../src/render/templates.js';
 import { parseSpec } from '../../../src/spec/parse.js';
 import { fakeHost } from '../../support/fake-host.js';
@@ -144,6 +145,21 @@ describe('Kubernetes manifests', () => {
       { name: 'published', containerPort: 10001 },
       { name: 'probe', containerPort: 9902 },
     ]);
+  });
+
+  it('names the PEM files of an identity\'s SDS files through the kubelet\'s ..data link, which is complete when Envoy sees it swapped', () => {
+    const files = {
+      'sds-certificate.yaml': renderSdsCertificate({ cert: 'ab.cert.pem', key: 'ab.key.pem' }).text,
+      'sds-trust.yaml': renderSdsTrust('trust-1.pem').text,
+      'ab.cert.pem': 'filename: /etc/podvoy/mesh-tls/not-an-sds-file',
+    };
+    const data = renderMeshTlsSecret({ name: 'k' }, { name: 'web-mesh-tls', workload: 'web' }, files).data as Record<string, string>;
+    const text = (key: string) => Buffer.from(data[key]!, 'base64').toString();
+    expect(text('sds-certificate.yaml')).toContain('filename: /etc/podvoy/mesh-tls/..data/ab.cert.pem');
+    expect(text('sds-certificate.yaml')).toContain('filename: /etc/podvoy/mesh-tls/..data/ab.key.pem');
+    expect(text('sds-certificate.yaml')).not.toMatch(/mesh-tls\/ab\./);
+    expect(text('sds-trust.yaml')).toContain('filename: /etc/podvoy/mesh-tls/..data/trust-1.pem');
+    expect(text('ab.cert.pem')).toBe(files['ab.cert.pem']);
   });
 
   it('makes an identity\'s Secret with one key per file, for kube apply', () => {
