@@ -3,7 +3,6 @@ import { readFile, readdir, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import path from 'node:path';
-import * as acme from 'acme-client';
 import { AcmeError, MeshTimeoutError } from '../../errors.js';
 import { GATEWAY_TLS, IN_POD } from '../../mesh/contract.js';
 import { acmeDir, type StateRoots } from '../../mesh/layout.js';
@@ -108,6 +107,7 @@ export async function readAcmeStatus(specName: string, roots: StateRoots, domain
 async function order(specName: string, gateway: GatewayAcme, envoy: WatchingEnvoy, options: AcmeOptions): Promise<AcmeCertificateRecord> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const { email, directory, domains } = gateway.settings;
+  const acme = await acmeClient();
   const ca = options.trust ? [...rootCertificates, options.trust].join('\n') : undefined;
   // acme-client has one axios instance per process: each order sets (or clears) what it trusts.
   acme.axios.defaults.httpsAgent = ca ? new Agent({ ca }) : undefined;
@@ -171,6 +171,11 @@ async function order(specName: string, gateway: GatewayAcme, envoy: WatchingEnvo
   };
 }
 
+/** acme-client (and the axios it brings) takes tens of ms to load: only a play that orders loads it. */
+async function acmeClient(): Promise<typeof import('acme-client')> {
+  return import('acme-client');
+}
+
 /** The account key, made once and kept root-only: the account is this key. */
 async function accountKey(dir: string): Promise<string> {
   await ensureDir(dir);
@@ -180,7 +185,7 @@ async function accountKey(dir: string): Promise<string> {
     throw error;
   });
   if (existing) return existing;
-  const key = (await acme.crypto.createPrivateEcdsaKey()).toString();
+  const key = (await (await acmeClient()).crypto.createPrivateEcdsaKey()).toString();
   await writeOwned(file, key, 0o400);
   return key;
 }
