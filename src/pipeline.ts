@@ -1,8 +1,9 @@
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { StateRoots } from './mesh/layout.js';
 import type { DeploymentPlan } from './mesh/plan.js';
 import { planDeployment } from './render/deployment.js';
-import { PARTIAL_NAMES, TEMPLATE_NAMES, type TemplateSources } from './render/templates.js';
+import { PARTIAL_NAMES, TEMPLATE_NAMES, type PrecompiledTemplates, type TemplateSources } from './render/templates.js';
 import { loadSpec } from './spec/load.js';
 import type { Spec } from './spec/model.js';
 import { PACKAGE_ROOT, readTextFiles } from './engine/files.js';
@@ -10,6 +11,7 @@ import { ensureImage, resolveImages } from './engine/podman/images.js';
 
 /** The templates, read once per process: a library caller that plays again does not read them again. */
 let templateSources: Promise<TemplateSources> | undefined;
+let precompiledTemplates: Promise<PrecompiledTemplates> | undefined;
 
 /**
  * The one pipeline every verb starts from: spec file -> model -> resolved images -> planned
@@ -28,8 +30,10 @@ export async function loadSpecFor(file: string, roots: StateRoots): Promise<Spec
 /** The pipeline from a loaded spec on: what `play` runs while it lists the pods that run. */
 export async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Promise<DeploymentPlan> {
   templateSources ??= readTemplateSources();
-  const [templates, images] = await Promise.all([
+  precompiledTemplates ??= readPrecompiledTemplates();
+  const [templates, precompiled, images] = await Promise.all([
     templateSources,
+    precompiledTemplates,
     resolveImages(spec.images, { pull }),
     ...(pull
       ? spec.services.flatMap((s) =>
@@ -37,7 +41,20 @@ export async function planSpec(spec: Spec, roots: StateRoots, pull: boolean): Pr
         )
       : []),
   ]);
-  return planDeployment(spec, { images, roots, templates });
+  return planDeployment(spec, { images, roots, templates, precompiled });
+}
+
+/** Where `npm run build` puts the templates it precompiled (scripts/precompile-templates.mjs). */
+export const PRECOMPILED_TEMPLATES = path.join(PACKAGE_ROOT, 'dist', 'render', 'precompiled-templates.js');
+
+/** The precompiled templates; none when podvoy runs from its sources unbuilt. */
+async function readPrecompiledTemplates(): Promise<PrecompiledTemplates> {
+  try {
+    return ((await import(pathToFileURL(PRECOMPILED_TEMPLATES).href)) as { PRECOMPILED: PrecompiledTemplates }).PRECOMPILED;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return {};
+    throw error;
+  }
 }
 
 /** The templates under templates/ and the partials they share under envoy/partials/. */

@@ -7,7 +7,7 @@ import { withPods } from '../mesh/registry.js';
 import type { Spec } from '../spec/model.js';
 import { SDS_RENDERER } from './mesh-tls.js';
 import { renderGateway, renderPod } from './pod.js';
-import { PARTIAL_NAMES, TEMPLATE_NAMES, compileTemplates, type TemplateSources, type Templates } from './templates.js';
+import { PARTIAL_NAMES, TEMPLATE_NAMES, compileTemplates, type PrecompiledTemplates, type TemplateSources, type Templates } from './templates.js';
 import { renderGatewaySdsCertificate } from './gateway-tls.js';
 import { renderGatewayListenersFile, renderMeshFiles } from './xds.js';
 
@@ -16,6 +16,8 @@ export interface DeploymentInputs {
   readonly images: PodImages;
   readonly roots: StateRoots;
   readonly templates: TemplateSources;
+  /** The same templates compiled at build time, where the package has them. */
+  readonly precompiled?: PrecompiledTemplates;
 }
 
 /** The templates each kind of pod is rendered from: a change to one replaces only those pods. */
@@ -31,17 +33,17 @@ function digestOf(sources: TemplateSources, names: readonly SourceName[]): strin
 
 /** Compiling is the slow part of rendering: the same sources compile once per process. */
 const compiled = new Map<string, Templates>();
-function templatesOf(sources: TemplateSources): Templates {
-  const key = digestOf(sources, [...TEMPLATE_NAMES, ...PARTIAL_NAMES]);
+function templatesOf(sources: TemplateSources, precompiled?: PrecompiledTemplates): Templates {
+  const key = `${digestOf(sources, [...TEMPLATE_NAMES, ...PARTIAL_NAMES])}${precompiled ? '+precompiled' : ''}`;
   let templates = compiled.get(key);
-  if (!templates) compiled.set(key, (templates = compileTemplates(sources)));
+  if (!templates) compiled.set(key, (templates = compileTemplates(sources, precompiled)));
   return templates;
 }
 
 /** Plans and renders every pod of a spec and how its mesh files follow the registry. Pure. */
 export function planDeployment(spec: Spec, inputs: DeploymentInputs): DeploymentPlan {
   const { images, roots } = inputs;
-  const templates = templatesOf(inputs.templates);
+  const templates = templatesOf(inputs.templates, inputs.precompiled);
   const serviceDigest = digestOf(inputs.templates, SERVICE_TEMPLATES);
   const pods = spec.services.flatMap((service) =>
     planService(spec, service, images, roots, serviceDigest).map((plan) => ({ plan, rendered: renderPod(templates, plan) })),

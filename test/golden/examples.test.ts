@@ -1,10 +1,14 @@
 import { readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readTextFiles, PACKAGE_ROOT } from '../../src/engine/files.js';
 import type { RenderedPod } from '../../src/mesh/plan.js';
 import { planDeployment } from '../../src/render/deployment.js';
+import { precompiledModule, type PrecompiledTemplates } from '../../src/render/templates.js';
 import { renderScrapeConfig } from '../../src/render/prometheus.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { fakeHost } from '../support/fake-host.js';
@@ -21,8 +25,8 @@ describe.each(examples)('example %s', async (example) => {
   const sources = await readTemplateSources();
   const spec = parseSpec(text!, `examples/${example}/podvoy.yaml`, fakeHost(`/srv/podvoy/examples/${example}`));
   // The pipeline play and render use; one pod per service (the examples have one replica each).
-  const renderAll = () => {
-    const deployment = planDeployment(spec, { images, roots, templates: sources });
+  const renderAll = (precompiled?: PrecompiledTemplates) => {
+    const deployment = planDeployment(spec, { images, roots, templates: sources, ...(precompiled ? { precompiled } : {}) });
     const pods: [string, RenderedPod][] = deployment.pods.map(({ plan, rendered }) => [plan.service.name, rendered]);
     if (deployment.gateway) pods.push(['gateway', deployment.gateway.rendered]);
     const scraped = [...deployment.pods.map(({ plan }) => ({ pod: plan.pod, service: plan.service.name })), ...(deployment.gateway ? [{ pod: deployment.gateway.plan.pod, service: 'gateway' }] : [])];
@@ -54,6 +58,19 @@ describe.each(examples)('example %s', async (example) => {
       expect(() => parse(pod.envoyYaml)).not.toThrow();
     }
     for (const file of rendered.mesh) expect(parse(file.text)).toMatchObject({ version_info: file.version });
+  });
+
+  it('renders the same text with the templates precompiled as the build does', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'podvoy-precompiled-'));
+    try {
+      const module = path.join(dir, 'precompiled-templates.js');
+      await writeFile(module, precompiledModule(sources));
+      const { PRECOMPILED } = (await import(pathToFileURL(module).href)) as { PRECOMPILED: PrecompiledTemplates };
+      expect(Object.keys(PRECOMPILED).length).toBeGreaterThan(5);
+      expect(renderAll(PRECOMPILED)).toEqual(rendered);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('renders the same text every time', () => {

@@ -1,6 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { PARTIAL_NAMES, TEMPLATE_NAMES, compileTemplates, type TemplateName, type TemplateSources } from '../../../src/render/templates.js';
+import { PARTIAL_NAMES, TEMPLATE_NAMES, compileTemplates, templateKey, type TemplateName, type TemplateSources } from '../../../src/render/templates.js';
 
 const sourcesOf = (source: (name: TemplateName) => string): TemplateSources => ({
   ...(Object.fromEntries(TEMPLATE_NAMES.map((name) => [name, source(name)])) as Record<TemplateName, string>),
@@ -26,6 +26,15 @@ const FIELDS = compile(
 );
 
 describe('compileTemplates', () => {
+  it('takes a template precompiled for its very source, and compiles one whose source changed since', () => {
+    const sources = sourcesOf((name) => `${name} {{x}}`);
+    const stale = { [templateKey('pod.yaml was {{x}}')]: { compiler: [8, '>= 4.3.0'], main: () => 'stale', useData: true } };
+    const marker = { [templateKey(sources['nginx.conf'])]: { compiler: [8, '>= 4.3.0'], main: () => 'precompiled', useData: true } };
+    const templates = compileTemplates(sources, { ...stale, ...marker });
+    expect(templates['nginx.conf']({ x: 1 })).toBe('precompiled');
+    expect(templates['pod.yaml']({ x: 1 })).toBe('pod.yaml 1');
+  });
+
   it('renders each template from its own source', () => {
     const templates = compileTemplates(sourcesOf((name) => `${name} {{x}}`));
     expect(TEMPLATE_NAMES.map((name, x) => templates[name]({ x }))).toEqual(TEMPLATE_NAMES.map((name, x) => `${name} ${x}`));
