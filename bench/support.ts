@@ -77,16 +77,17 @@ export async function get(url: string, timeoutMs = 2000): Promise<{ status: numb
 
 /**
  * Polls `url` every `intervalMs` until `done` accepts an answer, and returns when that
- * happened (performance.now()). Bounded by `timeoutMs`.
+ * happened (performance.now()). Bounded by `timeoutMs`. `fetch` replaces the kept-alive `get`.
  */
 export async function pollUntil(
   url: string,
   done: (res: { status: number; body: string }) => boolean,
-  options: { intervalMs: number; timeoutMs: number },
+  options: { intervalMs: number; timeoutMs: number; fetch?: (url: string) => Promise<{ status: number; body: string }> },
 ): Promise<number> {
   const start = now();
+  const fetch = options.fetch ?? ((u: string) => get(u, 1000));
   while (now() - start < options.timeoutMs) {
-    const res = await get(url, 1000);
+    const res = await fetch(url);
     if (done(res)) return now();
     await sleep(options.intervalMs);
   }
@@ -135,9 +136,24 @@ export async function workspace(): Promise<Workspace> {
   return ws;
 }
 
-/** Removes every workspace still open (and so everything the benchmark played). */
+const cleanups = new Set<() => Promise<void>>();
+
+/**
+ * Registers what must be undone however the run ends (a cluster the benchmark started, a
+ * namespace on a cluster it did not). Returns a function that undoes it now, once.
+ */
+export function onCleanup(undo: () => Promise<void>): () => Promise<void> {
+  const once = async () => {
+    if (cleanups.delete(once)) await undo().catch((e: Error) => console.error(`bench: cleanup: ${e.message}`));
+  };
+  cleanups.add(once);
+  return once;
+}
+
+/** Removes every workspace still open (and so everything the benchmark played), then the rest, newest first. */
 export async function cleanupAll(): Promise<void> {
   for (const ws of [...open]) await ws.cleanup();
+  for (const undo of [...cleanups].reverse()) await undo();
 }
 
 /** A deployment name of our own: never one that a test or a user runs. */
