@@ -9,12 +9,13 @@ import { measureDataPlane } from './dataplane.js';
 import { measureCli } from './cli.js';
 import { measureDeploy } from './deploy.js';
 import { judgeGoals } from './goals.js';
-import { describeMachine } from './machine.js';
+import { measureKube } from './kube.js';
+import { describeHost, describeMachine } from './machine.js';
 import { envoyHeap, rssOf } from './memory.js';
 import { measureMeshChanges, type MeshChangeTarget } from './mesh-change.js';
 import { measureMtls } from './mtls.js';
 import { measureObservability, renderObservability } from './observe.js';
-import { renderMtls, writeResults } from './report.js';
+import { renderKube, renderMtls, writeResults } from './report.js';
 import { judgeMtls } from './goals.js';
 import type { MemoryRow, Results } from './results.js';
 import { measureScale } from './scale.js';
@@ -28,8 +29,8 @@ import { cleanupAll, containerPids, now, say, sleep, timed } from './support.js'
 
 const quick = process.env.BENCH_QUICK === '1';
 const settings = quick
-  ? { rounds: 1, maxSeconds: 2, fixedSeconds: 2, rate: 1000, changes: 4, cliChanges: 2, cliRounds: 3, deployRounds: 1, scale: [1, 2, 3], scaleChanges: 2, renderRuns: 2 }
-  : { rounds: 3, maxSeconds: 5, fixedSeconds: 5, rate: 1000, changes: 20, cliChanges: 10, cliRounds: 11, deployRounds: 5, scale: [1, 10, 30], scaleChanges: 8, renderRuns: 5 };
+  ? { rounds: 1, maxSeconds: 2, fixedSeconds: 2, rate: 1000, changes: 4, cliChanges: 2, cliRounds: 3, deployRounds: 1, scale: [1, 2, 3], scaleChanges: 2, renderRuns: 2, kube: { rounds: 1, changes: 3 } }
+  : { rounds: 3, maxSeconds: 5, fixedSeconds: 5, rate: 1000, changes: 20, cliChanges: 10, cliRounds: 11, deployRounds: 5, scale: [1, 10, 30], scaleChanges: 8, renderRuns: 5, kube: { rounds: 3, changes: 10 } };
 
 const wall: Record<string, number> = {};
 async function section<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -80,9 +81,27 @@ async function observeOnly(): Promise<void> {
   process.stdout.write(`${markdown}\n`);
 }
 
+/** BENCH_ONLY=kube: the cluster section alone, written to results/kube.{json,md} (kube.quick.* with BENCH_QUICK=1). */
+async function kubeOnly(): Promise<void> {
+  const host = await describeHost();
+  const kube = await section('cluster', () => measureKube(settings.kube));
+  const markdown = [
+    '# podvoy benchmark: on a cluster',
+    '',
+    `${host.date} - ${host.cores} cores (${host.cpu}), ${host.memoryGiB} GiB, Linux ${host.kernel}, Node.js ${host.node}; podman ${host.podman}, runc ${host.runc}.`,
+    '',
+    ...renderKube(kube),
+  ].join('\n');
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+  await writeFile(path.join(dir, `kube${quick ? '.quick' : ''}.json`), `${JSON.stringify({ host, kube, wallSeconds: wall }, null, 2)}\n`);
+  await writeFile(path.join(dir, `kube${quick ? '.quick' : ''}.md`), markdown);
+  process.stdout.write(`${markdown}\n`);
+}
+
 async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'mtls') return mtlsOnly();
   if (process.env.BENCH_ONLY === 'observe') return observeOnly();
+  if (process.env.BENCH_ONLY === 'kube') return kubeOnly();
   const started = now();
   const mesh = await section('mesh up', playBenchMesh);
   const pids = await containerPids(mesh.name);
@@ -138,6 +157,7 @@ async function main(): Promise<void> {
 
   const deploy = await section('deploy', () => measureDeploy(settings.deployRounds));
   const scale = await section('scale', () => measureScale(settings.scale, { renderRuns: settings.renderRuns, changes: settings.scaleChanges }));
+  const kube = await section('cluster', () => measureKube(settings.kube));
 
   wall.benchmark = (now() - started) / 1000;
   const setup = Number(process.env.BENCH_SETUP_SECONDS);
@@ -145,7 +165,7 @@ async function main(): Promise<void> {
     wall.setup = setup;
     wall.total = wall.benchmark + setup;
   }
-  const partial = { machine, dataPlane, compression, mtls, memory, meshChange, meshChangeCli, cli, deploy, scale, wallSeconds: wall };
+  const partial = { machine, dataPlane, compression, mtls, memory, meshChange, meshChangeCli, cli, deploy, scale, kube, wallSeconds: wall };
   const results: Results = { ...partial, goals: judgeGoals(partial) };
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   const written = await writeResults(dir, results, quick ? 'quick' : 'latest');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ENCODINGS } from './compression.js';
 import { PATHS } from './dataplane.js';
 import { playStepTotals } from './deploy.js';
+import type { ChangeSide, DeploySample, KubeResult } from './kube.js';
 import { FIXED_LOAD, MAX_LOAD } from './load.js';
 import type { MtlsResult } from './mtls.js';
 import type { Results } from './results.js';
@@ -158,6 +159,7 @@ export function renderMarkdown(r: Results): string {
     '',
   );
   if (r.compression) out.push(...compressionSection(r.compression));
+  if (r.kube) out.push(...renderKube(r.kube));
   return out.join('\n');
 }
 
@@ -221,6 +223,48 @@ export function renderMtls(m: MtlsResult): string[] {
         ...Object.values(x.cpuUsPerRequest).map((us) => f(us, 1)),
         f((x.cpuUsPerRequest.gateway ?? 0) + (x.cpuUsPerRequest.sidecar ?? 0), 1),
       ]),
+    ),
+    '',
+  ];
+}
+
+/** Section 7: the mesh example on podman and on a single-node cluster, side by side. */
+export function renderKube(k: KubeResult): string[] {
+  const { deploy: d, change: c, images } = k;
+  const rounds = (pick: (q: DeploySample) => number) => `${d.rounds.map((q) => s(pick(q.podman))).join(', ')} \\| ${d.rounds.map((q) => s(pick(q.cluster))).join(', ')}`;
+  const deployRow = (step: string, pick: (q: DeploySample) => number) => [step, s(pick(d.podman)), s(pick(d.cluster)), x2(pick(d.cluster) / pick(d.podman)), rounds(pick)];
+  const changeRow = (measure: string, p50: (side: ChangeSide) => number, p99: (side: ChangeSide) => number) =>
+    [measure, f(p50(c.podman)), f(p99(c.podman)), f(p50(c.cluster)), f(p99(c.cluster)), x2(p50(c.cluster) / p50(c.podman))];
+  const restarted = (side: ChangeSide) => `${side.envoysRestarted.length} of ${side.envoysWatched}${side.envoysRestarted.length ? ` (${side.envoysRestarted.join(', ')})` : ''}`;
+  return [
+    '## 7. Cluster (the mesh example on podman and on a single-node Kubernetes)',
+    '',
+    `Kubernetes ${k.kubernetes}, one node on this machine (scripts/kube-up, ${k.clusterUpMs !== undefined ? `started by the benchmark in ${s(k.clusterUpMs)} s` : 'already up'}); mTLS on, as the example ships. ` +
+      `Before the rounds, not timed in them: the site images built in ${s(images.buildMs)} s, copied into the cluster's containerd in ${s(images.loadMs)} s ` +
+      `(${images.loaded.length} loaded, ${images.present.length} already there), listed by the node ${s(images.listedMs)} s later. ` +
+      `podman through the gateway's HTTPS port, the cluster through the gateway's NodePort ${k.nodePorts.https}, both on 127.0.0.1, polled from the call on (every ${c.pollIntervalMs} ms). Median of ${d.rounds.length} interleaved rounds. ` +
+      "kube apply returns once every rollout is complete, which counts a pod only after it has been ready for the Deployment's minReadySeconds; " +
+      "kube delete returns once the namespace is gone, each app's preStop drain included; podvoy down of a whole deployment removes its pods without a drain.",
+    '',
+    table(
+      ['step', 'podman (s)', 'cluster (s)', 'cluster / podman', 'rounds: podman \\| cluster (s)'],
+      [
+        deployRow('deploy until the first 200 over HTTPS', (q) => q.servedMs),
+        deployRow('the call returned (play / kube apply)', (q) => q.callMs),
+        deployRow('remove (down / kube delete)', (q) => q.removeMs),
+      ],
+    ),
+    '',
+    `Mesh change: the route \`/api/\` moved between api and blog, ${c.changes} times, each on podman and then on the cluster; from the call (\`play\` / \`kubeApply\`) ` +
+      `until a poll through the gateway (every ${c.pollIntervalMs} ms) got the new answer (the API's posts.json, or the blog's 404 page). With ${c.changes} samples, p99 is the slowest. ` +
+      `Envoys restarted: podman ${restarted(c.podman)} (container PIDs), cluster ${restarted(c.cluster)} (each pod's envoy container id and restart count).`,
+    '',
+    table(
+      ['measure', 'podman p50 ms', 'podman p99 ms', 'cluster p50 ms', 'cluster p99 ms', 'cluster / podman p50'],
+      [
+        changeRow('served through the gateway', (q) => q.servedP50Ms, (q) => q.servedP99Ms),
+        changeRow('the call returned', (q) => q.callP50Ms, (q) => q.callP99Ms),
+      ],
     ),
     '',
   ];

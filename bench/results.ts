@@ -2,6 +2,7 @@ import type { CliResult } from './cli.js';
 import type { CompressionResult } from './compression.js';
 import type { DataPlaneResult } from './dataplane.js';
 import type { DeployResult } from './deploy.js';
+import type { KubeResult } from './kube.js';
 import type { Machine } from './machine.js';
 import type { EnvoyHeap, Rss } from './memory.js';
 import type { MeshChangeResult } from './mesh-change.js';
@@ -45,6 +46,8 @@ export interface Results {
   readonly cli: CliResult;
   readonly deploy: DeployResult;
   readonly scale: ScaleResult;
+  /** The mesh example on podman and on a single-node cluster, side by side; absent from runs before it existed. */
+  readonly kube?: KubeResult;
   /** Seconds, per section and in all (setup included when bench/run passes it). */
   readonly wallSeconds: Readonly<Record<string, number>>;
   readonly goals: readonly Goal[];
