@@ -2,13 +2,11 @@
 // instead of hundreds (execa alone is dozens), which is most of a quick command's start-up.
 // Verbs stay lazily loaded: each is a chunk of its own. dist/bin sits two levels below the
 // package root, like every other compiled module, so paths relative to it still hold.
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { build } from 'esbuild';
 
-// Chunk names carry a content hash: without this, every build would leave the last one's behind.
-rmSync('dist/bin', { recursive: true, force: true });
-
-await build({
+const result = await build({
   entryPoints: { podvoy: 'dist/cli/index.js' },
   outdir: 'dist/bin',
   bundle: true,
@@ -19,4 +17,10 @@ await build({
   logLevel: 'warning',
   // Some dependencies are CommonJS and `require` Node's own modules.
   banner: { js: "import { createRequire as podvoyCreateRequire } from 'node:module'; const require = podvoyCreateRequire(import.meta.url);" },
+  metafile: true,
 });
+
+// Chunk names carry a content hash: the last build's chunks go, once this build's are in place
+// (a CLI started meanwhile still finds every file it loads).
+const written = new Set(Object.keys(result.metafile.outputs).map((file) => path.basename(file)));
+for (const file of readdirSync('dist/bin')) if (!written.has(file)) rmSync(path.join('dist/bin', file));
