@@ -226,7 +226,7 @@ export async function render(file: string, options: CommonOptions & { outDir?: s
 
 /** Writes systemd units (podman's generator) and a tmpfiles.d snippet that start a deployment at boot. */
 export async function systemdUnits(fileOrName: string, options: CommonOptions & { outDir: string }): Promise<SystemdUnits> {
-  const [{ specNameOf }, { writeSystemdUnits }, { hasMeshCertificates }, { renderCertsRenewUnits }, { PACKAGE_ROOT }, path] = await Promise.all([
+  const [{ specOrNameOf }, { writeSystemdUnits }, { hasMeshCertificates }, { renderCertsRenewUnits }, { PACKAGE_ROOT }, path] = await Promise.all([
     pipeline(),
     import('./engine/podman/systemd.js'),
     import('./engine/pki/index.js'),
@@ -234,12 +234,14 @@ export async function systemdUnits(fileOrName: string, options: CommonOptions & 
     import('./engine/files.js'),
     import('node:path'),
   ]);
-  const specName = await specNameOf(fileOrName);
+  const { name: specName, spec, file } = await specOrNameOf(fileOrName);
   const roots = options.roots ?? defaultRoots();
-  // With mTLS, a timer renews the certificates between plays.
-  const renewal = (await hasMeshCertificates(specName, roots))
+  // With mTLS, or a gateway certificate from ACME (given the spec file), a timer renews the certificates between plays.
+  const acmeFile = spec?.gateway?.acme ? file : undefined;
+  const renewal = (await hasMeshCertificates(specName, roots)) || acmeFile
     ? renderCertsRenewUnits({
         specName,
+        ...(acmeFile ? { specFile: acmeFile } : {}),
         podvoy: [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'podvoy.js')],
         env: { PODVOY_STATE_DIR: roots.stateDir, PODVOY_RUN_DIR: roots.runDir },
       })

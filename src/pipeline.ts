@@ -68,9 +68,16 @@ export async function readTemplateSources(): Promise<TemplateSources> {
 
 /** A spec file names its deployment; so may the user, once the file is gone. */
 export async function specNameOf(fileOrName: string): Promise<string> {
+  return (await specOrNameOf(fileOrName)).name;
+}
+
+/** The deployment a spec file or a name stands for, and the spec (with its file's absolute path) when given a file. */
+export async function specOrNameOf(fileOrName: string): Promise<{ name: string; spec?: Spec; file?: string }> {
+  const loaded = async () => ({ spec: await loadSpec(fileOrName), file: path.resolve(fileOrName) });
   if (/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(fileOrName) && !fileOrName.includes('.')) {
-    const asFile = await loadSpec(fileOrName).catch(() => undefined);
-    return asFile?.name ?? fileOrName;
+    const asFile = await loaded().catch(() => undefined);
+    return asFile ? { name: asFile.spec.name, ...asFile } : { name: fileOrName };
   }
-  return (await loadSpec(fileOrName)).name;
+  const asFile = await loaded();
+  return { name: asFile.spec.name, ...asFile };
 }

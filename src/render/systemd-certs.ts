@@ -1,6 +1,7 @@
 /**
- * The systemd units that keep a mesh's certificates fresh between plays: a timer that runs
- * `podvoy certs renew` every hour, which renews what is past half its life, in place.
+ * The systemd units that keep a deployment's certificates fresh between plays: a timer that runs
+ * `podvoy certs renew` every hour, which renews in place the mesh certificates past half their
+ * life and, given the spec file, the gateway's ACME certificate once a third of its life is left.
  */
 
 export interface CertsRenewUnits {
@@ -10,6 +11,11 @@ export interface CertsRenewUnits {
 
 export interface CertsRenewInput {
   readonly specName: string;
+  /**
+   * The spec file's absolute path, for a gateway with ACME: its order needs the spec's settings,
+   * which a deployment name does not carry.
+   */
+  readonly specFile?: string;
   /** The command line that runs podvoy: node and the CLI's entry point. */
   readonly podvoy: readonly string[];
   readonly env: Readonly<Record<string, string>>;
@@ -24,20 +30,20 @@ export function renderCertsRenewUnits(input: CertsRenewInput): CertsRenewUnits {
   const base = `podvoy-certs-${input.specName}`;
   const env = Object.entries(input.env).map(([k, v]) => `Environment=${quoted(`${k}=${v}`)}`);
   const service = [
-    `# Renews the mesh certificates of ${input.specName} that are past half their life; written by podvoy systemd.`,
+    `# Renews the certificates of ${input.specName} that are due; written by podvoy systemd.`,
     '[Unit]',
-    `Description=Renew the mesh certificates of podvoy deployment ${input.specName}`,
+    `Description=Renew the certificates of podvoy deployment ${input.specName}`,
     '',
     '[Service]',
     'Type=oneshot',
     ...env,
-    `ExecStart=${[...input.podvoy, 'certs', 'renew', input.specName].map(quoted).join(' ')}`,
+    `ExecStart=${[...input.podvoy, 'certs', 'renew', input.specFile ?? input.specName].map(quoted).join(' ')}`,
     '',
   ].join('\n');
   const timer = [
-    `# Runs ${base}.service every hour: a 24 h certificate is renewed about 12 h before it expires.`,
+    `# Runs ${base}.service every hour: a 24 h mesh certificate is renewed about 12 h before it expires.`,
     '[Unit]',
-    `Description=Renew the mesh certificates of podvoy deployment ${input.specName} hourly`,
+    `Description=Renew the certificates of podvoy deployment ${input.specName} hourly`,
     '',
     '[Timer]',
     'OnBootSec=5min',

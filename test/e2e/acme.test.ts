@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import path from 'node:path';
 import tls from 'node:tls';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { play, type PlayResult } from '../../src/index.js';
+import { play, systemdUnits, type PlayResult } from '../../src/index.js';
 import { SpecError } from '../../src/errors.js';
 import { cli, freePort, podmanLines, uniqueName, workspace, type Workspace } from '../support/e2e.js';
 import { startPebble, type Pebble } from '../support/pebble.js';
@@ -117,6 +121,20 @@ describe('the gateway with gateway.tls.acme', () => {
     const renewed = await cli(['certs', 'renew', specFile], { ...env, NODE_EXTRA_CA_CERTS: '' });
     expect(renewed).toMatchObject({ code: 0 });
     expect(renewed.stdout).toContain(`serial ${c.serial}`);
+  });
+
+  it('writes a systemd timer that renews the ACME certificate too, from the spec file', async () => {
+    const out = path.join(ws.dir, 'units');
+    const units = await systemdUnits(specFile, { roots: ws.roots, outDir: out });
+    expect(units.timer).toBe(`podvoy-certs-${name}.timer`);
+    const service = await readFile(path.join(out, `podvoy-certs-${name}.service`), 'utf8');
+    const execStart = /^ExecStart=(.*)$/m.exec(service)![1]!.split(' ');
+    expect(execStart.slice(-3)).toEqual(['certs', 'renew', path.resolve(specFile)]);
+    const env = Object.fromEntries([...service.matchAll(/^Environment=(\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+    // What systemd would run, from another directory: nothing is due, and the gateway's certificate is listed as it is.
+    const { stdout } = await promisify(execFile)(execStart[0]!, execStart.slice(1), { cwd: '/', env: { ...process.env, ...env } });
+    expect(stdout).toContain(`gateway (ACME)  ${DOMAINS.join(', ')}`);
+    expect(stdout).toContain(`serial ${first.acme!.certificate!.serial}`);
   });
 
   it('renews under constant load with no failed request, the same gateway process and a new serial on the wire', async () => {

@@ -15,4 +15,9 @@ describe('the certificate renewal units', () => {
     expect(units.timer.text).toMatch(/^OnUnitActiveSec=1h$/m);
     expect(units.timer.text).toMatch(/^WantedBy=timers.target$/m);
   });
+
+  it('name the spec file when there is one, which an ACME order needs', () => {
+    const units = renderCertsRenewUnits({ specName: 'shop', specFile: '/srv/shop/podvoy.yaml', podvoy: ['/usr/bin/node', '/opt/podvoy/bin/podvoy.js'], env: {} });
+    expect(units.service.text).toContain('ExecStart=/usr/bin/node /opt/podvoy/bin/podvoy.js certs renew /srv/shop/podvoy.yaml\n');
+  });
 });
