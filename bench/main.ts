@@ -173,12 +173,18 @@ async function main(): Promise<void> {
   say(`wrote ${written.json} and ${written.md}`);
 }
 
+// Kept listening after the first signal: a Ctrl-C reaches this process from the terminal and
+// again from npm, which forwards it; a second SIGINT with no listener left would end the cleanup
+// half way (a cluster left up).
+let stopping = false;
 const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
   say(`${signal}: removing what the benchmark started`);
   void cleanupAll().finally(() => process.exit(130));
 };
-process.once('SIGINT', () => stop('SIGINT'));
-process.once('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));
 
 try {
   await main();

@@ -140,12 +140,15 @@ const cleanups = new Set<() => Promise<void>>();
 
 /**
  * Registers what must be undone however the run ends (a cluster the benchmark started, a
- * namespace on a cluster it did not). Returns a function that undoes it now, once.
+ * namespace on a cluster it did not). Returns a function that undoes it now, once: a second
+ * call (a signal's cleanupAll beside a `finally`) waits for the first.
  */
 export function onCleanup(undo: () => Promise<void>): () => Promise<void> {
-  const once = async () => {
-    if (cleanups.delete(once)) await undo().catch((e: Error) => console.error(`bench: cleanup: ${e.message}`));
-  };
+  let running: Promise<void> | undefined;
+  const once = (): Promise<void> =>
+    (running ??= undo()
+      .catch((e: Error) => console.error(`bench: cleanup: ${e.message}`))
+      .finally(() => cleanups.delete(once)));
   cleanups.add(once);
   return once;
 }
