@@ -159,7 +159,10 @@ export async function measureKube(settings: { rounds: number; changes: number })
   const removeImages = onCleanup(async () => {
     if (builtImages.length) await run('podman', ['rmi', '--ignore', ...builtImages]);
   });
-  const deleteNamespace = onCleanup(() => kubeDelete(name, { kubeconfig: cluster.kubeconfig }).then(() => {}));
+  // A cluster the benchmark started goes with all in it; on one that stays up, our namespace goes.
+  const deleteNamespace = onCleanup(async () => {
+    if (cluster.upMs === undefined) await kubeDelete(name, { kubeconfig: cluster.kubeconfig });
+  });
   try {
     const example = path.join(PACKAGE_ROOT, 'examples/mesh');
     for (const dir of ['blog', 'api']) await cp(path.join(example, dir), path.join(ws.dir, dir), { recursive: true });
