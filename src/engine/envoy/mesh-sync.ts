@@ -75,6 +75,16 @@ export async function waitForFiles(
   }
 }
 
+/** The hosts an Envoy has in its clusters now, healthy or not, as `hostKey`s (none if its admin does not answer). */
+export async function hostsSeen(envoy: WatchingEnvoy): Promise<Set<string>> {
+  const clusters = await clusterStatuses(envoy.socket).catch(() => []);
+  return new Set(clusters.flatMap((c) => c.hosts.map((h) => hostKey(c.name, h.hostname))));
+}
+
+export function hostKey(cluster: string, pod: string): string {
+  return `${cluster}/${pod}`;
+}
+
 /** Waits until an Envoy sees each pod as a healthy host of the named cluster. */
 export async function waitForHealthyHosts(
   envoy: WatchingEnvoy,

@@ -8,7 +8,7 @@ import { GATEWAY } from '../../mesh/names.js';
 import type { DeploymentPlan, GatewayPlan, PodPlan } from '../../mesh/plan.js';
 import type { MeshFile, Registry } from '../../mesh/registry.js';
 import { ensureDir, writeFileAtomic } from '../files.js';
-import { restoreMeshFiles, snapshotMeshFiles, waitForFiles, waitForHealthyHosts, writeMeshFiles, type WatchingEnvoy } from '../envoy/mesh-sync.js';
+import { hostKey, hostsSeen, restoreMeshFiles, snapshotMeshFiles, waitForFiles, waitForHealthyHosts, writeMeshFiles, type WatchingEnvoy } from '../envoy/mesh-sync.js';
 import { podman, podmanSucceeds } from '../podman/podman.js';
 import { envoyValidateArgs, kubePlayArgs, nginxTestArgs, networkCreateArgs, networkExistsArgs, podStartArgs, podStopArgs } from '../podman/args.js';
 import { removePods, type DeployedPod } from '../podman/pods.js';
@@ -148,12 +148,15 @@ export async function executeRollout(
       markServing(start);
     });
     // Register the new pods beside the old ones (and apply route changes), and wait until the
-    // gateway sees them healthy.
+    // gateway sees healthy every pod it did not route to before: those started now, and those a
+    // killed play started but never registered. Only then may old pods be drained.
     if (hasMesh) {
       if (plan.starts.length) progress('registering new pods in the mesh');
-      await syncMesh(registryOf([...live.values()]));
+      const registry = registryOf([...live.values()]);
       const gateway = watchingEnvoys(place, [...live.values()], watchers).find((w) => w.envoy === GATEWAY);
-      if (gateway) await waitForHealthyHosts(gateway, plan.starts.map((s) => ({ cluster: clusterName(s.service), pod: s.pod })), timeoutMs);
+      const seen = gateway ? await hostsSeen(gateway) : new Set<string>();
+      await syncMesh(registry);
+      if (gateway) await waitForHealthyHosts(gateway, registeredHosts(registry).filter((h) => !seen.has(hostKey(h.cluster, h.pod))), timeoutMs);
     }
     if (plan.gateway) {
       const gatewayStart = plan.gateway;
@@ -182,8 +185,7 @@ export async function executeRollout(
     const me: WatchingEnvoy = { envoy: GATEWAY, pod: gateway.pod, socket: gateway.paths.adminSocket };
     const registry = registryOf([...live.values()]);
     await waitForFiles(deployment.meshFiles(registry).filter((f) => f.envoy === GATEWAY), [me], timeoutMs);
-    const hosts = Object.entries(registry).flatMap(([service, pods]) => pods.map((pod) => ({ cluster: clusterName(service), pod })));
-    await waitForHealthyHosts(me, hosts, timeoutMs);
+    await waitForHealthyHosts(me, registeredHosts(registry), timeoutMs);
   }
 
   if (!starts.length) certificates = await ensureIdentities();
@@ -217,6 +219,11 @@ export async function executeRollout(
     // Listed again: the Envoys serving each certificate are the pods that run now.
     ...(certificates ? { certificates: { ...(await listMeshCertificates(plan.spec, { roots: deployment.roots })), renewed: certificates.renewed } } : {}),
   };
+}
+
+/** Every pod of a registry as a host of its service's cluster. */
+function registeredHosts(registry: Registry): { cluster: string; pod: string }[] {
+  return Object.entries(registry).flatMap(([service, pods]) => pods.map((pod) => ({ cluster: clusterName(service), pod })));
 }
 
 /** Runs `task` for each item, at most `limit` at a time; waits for all, then throws the first failure. */
