@@ -406,6 +406,35 @@ describe('the blog example on a Kubernetes cluster, and failures', () => {
     await kubeDelete(name, { kubeconfig });
   });
 
+  it('waits for a LoadBalancer\'s address and serves through it, with kubernetes.expose: LoadBalancer', async () => {
+    const { name, file } = await specFile((t) => `${t}kubernetes: {expose: LoadBalancer}\n`);
+    const built = await buildSiteImagesOf(file);
+    builtImages.push(...built.map((b) => b.image));
+    await loadImagesIntoCluster(built.map((b) => b.image));
+    const namespace = `podvoy-${name}`;
+    // The test cluster has no load balancer controller: this plays one, as a cloud's would,
+    // giving the Service an address (the node's own, which kube-proxy then forwards).
+    let assigned = false;
+    const controller = pollUntil('the LoadBalancer Service to exist', 240_000, async () => {
+      const exists = (await kubectl(['get', 'service', 'web-public', '--namespace', namespace, '--ignore-not-found', '-o', 'name'])).stdout.trim();
+      if (!exists) return undefined;
+      const status = JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: KUBE_NODE_IP }] } } });
+      await kubectl(['patch', 'service', 'web-public', '--namespace', namespace, '--subresource=status', '--type=merge', '-p', status]);
+      assigned = true;
+      return true;
+    });
+    const result = await kubeApply(file, { kubeconfig, timeoutMs: 240_000 });
+    await controller;
+    expect(assigned).toBe(true);
+    const service = await kubectlJson<{ spec: { type: string } }>(['get', 'service', 'web-public', '--namespace', namespace]);
+    expect(service.spec.type).toBe('LoadBalancer');
+    expect(result.urls).toEqual([{ workload: 'web', url: `http://${KUBE_NODE_IP}:8080/` }]);
+    const res = await get(result.urls[0]!.url);
+    expect(res.status).toBe(200);
+    expect(res.body).toBe(await readFile(path.join(ws.dir, 'site/index.html'), 'utf8'));
+    await kubeDelete(name, { kubeconfig });
+  });
+
   it('fails on a TLS pair kubectl refuses, says what exists, and applies no workload', async () => {
     const { name, file } = await specFile((t) =>
       t.replace('services:', 'gateway:\n  http: 32001\n  https: 32002\n  tls: {cert: ./tls/cert.pem, key: ./tls/key.pem}\n  routes: [{service: web}]\nservices:')
