@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
@@ -135,6 +135,15 @@ describe('the gateway with gateway.tls.acme', () => {
     const { stdout } = await promisify(execFile)(execStart[0]!, execStart.slice(1), { cwd: '/', env: { ...process.env, ...env } });
     expect(stdout).toContain(`gateway (ACME)  ${DOMAINS.join(', ')}`);
     expect(stdout).toContain(`serial ${first.acme!.certificate!.serial}`);
+  });
+
+  it('orders a new certificate through the CLI (`certs renew --force`), the bundle loading acme-client on demand', async () => {
+    const ca = path.join(ws.dir, 'pebble-api-ca.pem');
+    await writeFile(ca, pebble.apiCa);
+    const env = { PODVOY_STATE_DIR: ws.roots.stateDir, PODVOY_RUN_DIR: ws.roots.runDir, NODE_EXTRA_CA_CERTS: ca };
+    const renewed = await cli(['certs', 'renew', '--force', specFile], env);
+    expect(renewed).toMatchObject({ code: 0 });
+    expect(renewed.stdout).toMatch(/^gateway \(ACME\) .* \(issued now\)$/m);
   });
 
   it('renews under constant load with no failed request, the same gateway process and a new serial on the wire', async () => {

@@ -11,6 +11,7 @@ import { secretVersions } from '../envoy/admin.js';
 import { httpGet } from '../envoy/http.js';
 import { waitForFiles, writeMeshFiles, type WatchingEnvoy } from '../envoy/mesh-sync.js';
 import { ensureDir } from '../files.js';
+import { importCommonJs } from '../load-cjs.js';
 import { writeOwned } from '../pki/store.js';
 import { decideOrder, recordAttempt, renewAfter, type AcmeCertificateRecord, type AcmeRecord } from './renewal.js';
 
@@ -173,7 +174,7 @@ async function order(specName: string, gateway: GatewayAcme, envoy: WatchingEnvo
 
 /** acme-client (and the axios it brings) takes tens of ms to load: only a play that orders loads it. */
 async function acmeClient(): Promise<typeof import('acme-client')> {
-  return import('acme-client');
+  return importCommonJs(() => import('acme-client'));
 }
 
 /** The account key, made once and kept root-only: the account is this key. */

@@ -1,6 +1,9 @@
-import { Agent, request } from 'undici';
+import { importCommonJs } from '../load-cjs.js';
 
 /** The one place podvoy speaks HTTP: Envoy's admin API, readiness probes, and whether an ACME server answers. */
+
+/** undici takes tens of ms to load: loaded at the first request, a route change writes its file first. */
+let undici: Promise<typeof import('undici')> | undefined;
 
 export interface HttpResponse {
   readonly status: number;
@@ -23,6 +26,7 @@ export interface HttpOptions {
 /** GET a URL; network errors reject, any HTTP status resolves. */
 export async function httpGet(url: string, options: HttpOptions = {}): Promise<HttpResponse> {
   const timeout = options.timeoutMs ?? 2000;
+  const { Agent, request } = await (undici ??= importCommonJs(() => import('undici')));
   const dispatcher = new Agent({
     connect: {
       timeout,
