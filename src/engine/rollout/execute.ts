@@ -154,9 +154,12 @@ export async function executeRollout(
       if (plan.starts.length) progress('registering new pods in the mesh');
       const registry = registryOf([...live.values()]);
       const gateway = watchingEnvoys(place, [...live.values()], watchers).find((w) => w.envoy === GATEWAY);
-      const seen = gateway ? await hostsSeen(gateway) : new Set<string>();
+      // Only a changed clusters file can give the gateway new hosts: a route change asks nothing first.
+      const clusters = deployment.meshFiles(registry).find((f) => f.envoy === GATEWAY && f.kind === 'clusters');
+      const hostsMayChange = gateway !== undefined && clusters !== undefined && snapshot.get(clusters.path) !== clusters.text;
+      const seen = hostsMayChange ? await hostsSeen(gateway) : undefined;
       await syncMesh(registry);
-      if (gateway) await waitForHealthyHosts(gateway, registeredHosts(registry).filter((h) => !seen.has(hostKey(h.cluster, h.pod))), timeoutMs);
+      if (gateway && seen) await waitForHealthyHosts(gateway, registeredHosts(registry).filter((h) => !seen.has(hostKey(h.cluster, h.pod))), timeoutMs);
     }
     if (plan.gateway) {
       const gatewayStart = plan.gateway;
