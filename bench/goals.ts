@@ -96,14 +96,16 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
   );
 
   for (const m of [r.meshChange, r.meshChangeCli]) {
+    // The issue's limits: 250 ms through the library, 300 ms through the CLI (a new process each).
+    const limit = m.via === 'cli' ? 300 : 250;
     goals.push(
       goal(
-        `a mesh change served within 250 ms at p99, no Envoy restarted (${m.changes} changes, ${m.via === 'cli' ? 'podvoy play CLI' : "the library's play"})`,
-        m.servedP99Ms <= 250 && m.envoysRestarted.length === 0,
+        `a mesh change served within ${limit} ms at p99, no Envoy restarted (${m.changes} changes, ${m.via === 'cli' ? 'podvoy play CLI' : "the library's play"})`,
+        m.servedP99Ms <= limit && m.envoysRestarted.length === 0,
         () =>
           [
-            m.servedP99Ms > 250
-              ? `${ms(m.servedP99Ms - 250)}: p99 ${ms(m.servedP99Ms)} (p50 ${ms(m.servedP50Ms)}). podvoy takes p50 ${ms(m.writtenP50Ms)} before the ` +
+            m.servedP99Ms > limit
+              ? `${ms(m.servedP99Ms - limit)}: p99 ${ms(m.servedP99Ms)} (p50 ${ms(m.servedP50Ms)}). podvoy takes p50 ${ms(m.writtenP50Ms)} before the ` +
                 `route file is in place (${
                   m.cliStartup ? `starting Node.js and importing podvoy: ${ms(m.cliStartup.nodeWithImportMs)} of which ${ms(m.cliStartup.nodeWithImportMs - m.cliStartup.nodeMs)} is the import; then ` : ''
                 }listing images and pods ` +
