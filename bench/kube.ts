@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { access, cp, readFile, readlink, rm } from 'node:fs/promises';
+import { access, cp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { buildSiteImagesOf, down, kubeApply, kubeDelete, kubeDoctor, loadSpec, play } from '../src/index.js';
 import { httpGet } from '../src/engine/envoy/http.js';
 import { PACKAGE_ROOT } from '../src/engine/files.js';
 import { resolveImages } from '../src/engine/podman/images.js';
 import { kubeNamespace } from '../src/mesh/kube-names.js';
-import { KUBE_ACTIVE_MARKER, KUBE_BIN, KUBE_CACHE } from '../test/support/kube-cluster.js';
+import { KUBE_BIN, liveClusterState } from '../test/support/kube-cluster.js';
 import { containerPids, freePort, median, now, onCleanup, percentile, pollUntil, run, say, sleep, timed, uniqueName, workspace } from './support.js';
 
 /**
@@ -94,12 +94,6 @@ function runScript(name: string): { child: ChildProcess; done: Promise<string> }
   return { child, done };
 }
 
-/** A pid file's process, if it still runs a binary of the cluster's (as scripts/kube/common.sh's kube_pid_alive). */
-async function runsClusterBinary(pidFile: string): Promise<boolean> {
-  const pid = (await readFile(pidFile, 'utf8').catch(() => '')).trim();
-  return pid !== '' && (await readlink(`/proc/${pid}/exe`).catch(() => '')).startsWith(`${KUBE_CACHE}/`);
-}
-
 /**
  * The cluster that is up (left up), or one started by scripts/kube-up and taken down by
  * scripts/kube-down by `release`, or by cleanupAll on SIGINT/SIGTERM.
@@ -107,8 +101,8 @@ async function runsClusterBinary(pidFile: string): Promise<boolean> {
 async function ensureCluster(): Promise<{ kubeconfig: string; upMs?: number; release: () => Promise<void> }> {
   // podvoy's library runs kubectl from PATH: the cluster's own.
   process.env.PATH = `${KUBE_BIN}:${process.env.PATH ?? ''}`;
-  const state = (await readFile(KUBE_ACTIVE_MARKER, 'utf8').catch(() => '')).trim();
-  if (state && (await runsClusterBinary(path.join(state, 'pids/kube-apiserver.pid')))) {
+  const state = await liveClusterState();
+  if (state) {
     say(`cluster: using the one that is up (${state}); it stays up`);
     return { kubeconfig: path.join(state, 'kubeconfig'), release: async () => {} };
   }

@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -14,6 +15,17 @@ export const KUBE_CACHE = process.env.PODVOY_KUBE_CACHE ?? `/var/cache/podvoy/ku
 export const KUBE_BIN = path.join(KUBE_CACHE, 'bin');
 /** Holds the state directory of the cluster that is up (scripts/kube-up writes it). */
 export const KUBE_ACTIVE_MARKER = '/run/podvoy-kube.active';
+/**
+ * The state directory of the cluster that is up (its kube-apiserver alive, as scripts/kube/common.sh's
+ * kube_pid_alive judges it). A marker left by a cluster that did not stop counts as none: kube-up cleans it up.
+ */
+export async function liveClusterState(): Promise<string | undefined> {
+  const state = (await readFile(KUBE_ACTIVE_MARKER, 'utf8').catch(() => '')).trim();
+  if (!state) return undefined;
+  const pid = (await readFile(path.join(state, 'pids/kube-apiserver.pid'), 'utf8').catch(() => '')).trim();
+  return pid !== '' && (await readlink(`/proc/${pid}/exe`).catch(() => '')).startsWith(`${KUBE_CACHE}/`) ? state : undefined;
+}
+
 /** The node's own address (a /32 on lo): its kubelet, and CoreDNS on port 53. */
 export const KUBE_NODE_IP = '10.233.255.1';
 /** The kube-dns Service, which pods are given as their resolver. */

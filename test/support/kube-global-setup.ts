@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { KUBE_ACTIVE_MARKER, KUBE_BIN, KUBE_CACHE, KUBE_UP_ERROR_ENV, KUBECONFIG_ENV, REPO_ROOT } from './kube-cluster.js';
+import { KUBE_ACTIVE_MARKER, KUBE_BIN, KUBE_UP_ERROR_ENV, KUBECONFIG_ENV, REPO_ROOT, liveClusterState } from './kube-cluster.js';
 import { diffHostSnapshots, takeHostSnapshot } from './kube-host-snapshot.js';
 
 /** Where the snapshot taken before kube-up is kept for the host check (test/e2e-kube-down/). */
@@ -38,29 +38,17 @@ export async function runKubeScript(name: string, args: readonly string[] = [], 
 /** How long the setup waits for a cluster another run (or user) has up to go down. */
 const FOREIGN_CLUSTER_WAIT_MS = 40 * 60_000;
 
-/** The state directory of a cluster that is up (its kube-apiserver alive), as scripts/kube/common.sh judges it. */
-function liveClusterState(): string | undefined {
-  if (!existsSync(KUBE_ACTIVE_MARKER)) return undefined;
-  const state = readFileSync(KUBE_ACTIVE_MARKER, 'utf8').trim();
-  try {
-    const pid = readFileSync(path.join(state, 'pids/kube-apiserver.pid'), 'utf8').trim();
-    return readlinkSync(`/proc/${pid}/exe`).startsWith(`${KUBE_CACHE}/`) ? state : undefined;
-  } catch {
-    return undefined; // a marker left by a cluster that did not stop: kube-up cleans it up
-  }
-}
-
 /**
  * Waits while another run's cluster is up: one host has room for one test cluster, and the
  * snapshot that the host check compares with must be of the host without it.
  */
 async function waitForForeignClusterDown(): Promise<string | undefined> {
   const deadline = Date.now() + FOREIGN_CLUSTER_WAIT_MS;
-  let state = liveClusterState();
+  let state = await liveClusterState();
   if (state) console.error(`kube setup: a cluster this run did not start is up (${state}); waiting for it to go down`);
   while (state && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 5_000));
-    state = liveClusterState();
+    state = await liveClusterState();
   }
   return state;
 }
