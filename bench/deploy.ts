@@ -131,7 +131,7 @@ export async function measureDeploy(rounds: number): Promise<DeployResult> {
 /** What podvoy's progress lines say it spent the time of one play on, ms by step kind. */
 export function playStepTotals(round: DeployRound): Record<string, number> {
   const kind = (line: string) =>
-    line.startsWith('checking') ? 'envoy --mode validate (a container per pod)'
+    line.startsWith('checking') ? 'envoy --mode validate (before a pod takes a host port from an older one)'
     : line.startsWith('playing') ? 'podman kube play'
     : line.startsWith('waiting for') ? 'waiting until each pod serves'
     : line.startsWith('registering') ? 'mesh registration and gateway health checks'

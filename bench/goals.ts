@@ -87,8 +87,8 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
     goal('podvoy play <= 1.5x bare podman kube play + waiting for the first 200', d.ratio <= 1.5, () =>
       `${x(d.ratio - 1.5)}: ${x(d.ratio)} (${ms(d.playMs)} against ${ms(d.bareMs)}). podvoy's time went to ` +
       steps.slice(0, 3).map(([k, v]) => `${k} ${ms(v)}`).join(', ') +
-      ` (first round); bare podman starts the pods back to back and waits only for the gateway, while podvoy validates each ` +
-      `Envoy config in a container first and waits until each pod serves before it starts the next` +
+      ` (first round); bare podman starts the pods back to back and waits only for the gateway, while podvoy starts them ` +
+      `together and waits until each pod serves, then until the gateway sees them healthy` +
       (spread((q) => q.bareWaitMs) > 800 || spread((q) => q.playMs) > 800
         ? `. Rounds differ by about a second (podvoy ${ms(spread((q) => q.playMs))}, bare ${ms(spread((q) => q.bareWaitMs))}): a sidecar ` +
           `health-checks its app every 1 s, so a pod whose nginx misses Envoy's first check serves one interval later`

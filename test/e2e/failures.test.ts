@@ -1,9 +1,12 @@
 import net from 'node:net';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ImageMissingError, PodNotReadyError, PortInUseError, play, ps } from '../../src/index.js';
+import { EnvoyConfigError, ImageMissingError, NginxConfigError, PodNotReadyError, PortInUseError, play, ps } from '../../src/index.js';
+import { configRejection } from '../../src/engine/rollout/config-rejection.js';
+import { tailPodLogs } from '../../src/engine/podman/pods.js';
+import { IN_POD } from '../../src/mesh/contract.js';
 import { cli, freePort, podmanLines, uniqueName, workspace, type Workspace } from '../support/e2e.js';
 
 /** Bad input and failures after start, on real podman: one clear error, and nothing left half-started. */
@@ -83,6 +86,30 @@ describe('failures', () => {
       ].join('\n'),
     );
     expect(await podsOf()).toEqual([]);
+  });
+
+  // play lets a pod's own Envoy and nginx check their configs as they start, and names a
+  // rejection from the pod's logs: this holds that reading to what the real binaries log.
+  it.each([
+    ['envoy', 'envoy', IN_POD.envoyConfig, 'static_resources:\n  listeners:\n  - name: x\n    bogus_field: 1\n', EnvoyConfigError],
+    ['nginx', 'nginx', IN_POD.nginxConfig, 'events {}\nhttp { bogus on; }\n', NginxConfigError],
+  ] as const)("names a config that the pod's own %s rejects at start, from the pod's logs", async (container, component, inPod, text, type) => {
+    const pod = `${name}-web-0123abcd`;
+    const config = path.join(ws.dir, 'rejected.conf');
+    await writeFile(config, text);
+    const [image] = await podmanLines('images', '--filter', `reference=localhost/podvoy/${component}`, '--format', '{{.Repository}}:{{.Tag}}');
+    const binary = component === 'envoy' ? IN_POD.envoyBinary : IN_POD.nginxBinary;
+    try {
+      await podmanLines('pod', 'create', '--name', pod);
+      const run = podmanLines('run', '--pod', pod, '--name', `${pod}-${container}`, '--volume', `${config}:${inPod}:ro`, '--entrypoint', binary, image!, '-c', inPod);
+      const exitCode = await run.then(() => 0, (error: { code?: number }) => error.code);
+      expect(exitCode).toBe(1);
+      const rejection = configRejection(pod, { envoyConf: '/state/envoy.yaml', nginxConf: '/state/nginx.conf' }, await tailPodLogs(pod, 20));
+      expect(rejection).toBeInstanceOf(type);
+      expect(rejection?.message).toMatch(/bogus/);
+    } finally {
+      await podmanLines('pod', 'rm', '--force', pod);
+    }
   });
 
   it('says how to install podman when it is missing', async () => {

@@ -8,6 +8,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diff, down, play, status, type PlayResult, type RolloutDiff } from '../../src/index.js';
 import { PACKAGE_ROOT } from '../../src/engine/files.js';
+import { clusterStatuses } from '../../src/engine/envoy/admin.js';
+import { podPaths } from '../../src/mesh/layout.js';
 import { freePort, podmanLines, uniqueName, workspace, type Workspace } from '../support/e2e.js';
 
 const exec = promisify(execFile);
@@ -26,6 +28,7 @@ describe('the mesh example', () => {
   let ports: { http: number; https: number };
   let file: string;
   let first: PlayResult;
+  let blogSeesApi: [string, boolean[]][];
   const https = (p: string) => `https://127.0.0.1:${ports.https}${p}`;
 
   /** The example's spec with this test's name and ports, and optional edits. */
@@ -57,8 +60,15 @@ describe('the mesh example', () => {
     ports = { http: await freePort(), https: await freePort() };
     file = await ws.writeSpec(await specText());
     first = await play(file, { roots: ws.roots });
+    // At once: play returns only when every Envoy sees the hosts it routes to healthy.
+    const blogPod = first.services.find((s) => s.service === 'blog')!.pod;
+    blogSeesApi = (await clusterStatuses(podPaths(ws.roots, name, blogPod).adminSocket)).filter((c) => c.name === 'service_api').map((c) => [c.name, c.hosts.map((h) => h.healthy)]);
   });
   afterAll(async () => ws.cleanup());
+
+  it('returns from play only once a sidecar calling an upstream sees it healthy', () => {
+    expect(blogSeesApi).toEqual([['service_api', [true]]]);
+  });
 
   it('starts the gateway and both services', () => {
     expect(first.services.map((s) => [s.service, s.outcome])).toEqual([

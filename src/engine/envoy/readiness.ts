@@ -9,7 +9,7 @@ import { inspectContainers, tailPodLogs, type ContainerState, type DeployedPod }
 export interface ReadinessOptions {
   /** @default 30000 */
   readonly timeoutMs?: number;
-  /** Between two polls. @default 100 */
+  /** Between two polls. @default 50 */
   readonly intervalMs?: number;
 }
 
@@ -54,7 +54,7 @@ export function targetOfPlan(plan: PodPlan, network: string): ReadinessTarget {
  */
 export async function waitUntilReady(target: ReadinessTarget, options: ReadinessOptions = {}): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const intervalMs = options.intervalMs ?? 100;
+  const intervalMs = options.intervalMs ?? 50;
   const started = Date.now();
   let reason = 'Envoy never reported ready';
   // A pod brought back after a crash counts its earlier restarts: only new ones are failures.

@@ -34,7 +34,8 @@ export interface PkiOptions {
   readonly now?: () => Date;
   /**
    * Which running Envoys each step waits for: podman's pods of the deployment, or none (on a
-   * cluster, where `kube apply` hands the files to the kubelet as Secrets).
+   * cluster, where `kube apply` hands the files to the kubelet as Secrets; or when the caller
+   * knows that no pod of the deployment runs, which spares two podman listings).
    * @default 'podman'
    */
   readonly envoys?: 'podman' | 'none';

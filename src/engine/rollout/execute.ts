@@ -1,7 +1,7 @@
 import { chmod, chown } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { EngineCommandError, EnvoyConfigError, NginxConfigError } from '../../errors.js';
+import { EngineCommandError, EnvoyConfigError, NginxConfigError, PodNotReadyError } from '../../errors.js';
 import { IN_POD, clusterName } from '../../mesh/contract.js';
 import { podPaths, type PodPaths } from '../../mesh/layout.js';
 import { GATEWAY } from '../../mesh/names.js';
@@ -10,7 +10,7 @@ import type { MeshFile, Registry } from '../../mesh/registry.js';
 import { ensureDir, writeFileAtomic } from '../files.js';
 import { hostKey, hostsSeen, restoreMeshFiles, snapshotMeshFiles, waitForFiles, waitForHealthyHosts, writeMeshFiles, type WatchingEnvoy } from '../envoy/mesh-sync.js';
 import { podman, podmanSucceeds } from '../podman/podman.js';
-import { envoyValidateArgs, kubePlayArgs, nginxTestArgs, networkCreateArgs, networkExistsArgs, podStartArgs, podStopArgs } from '../podman/args.js';
+import { envoyValidateArgs, kubePlayArgs, nginxTestArgs, networkCreateArgs, networkExistsArgs, networkRmArgs, podStartArgs, podStopArgs } from '../podman/args.js';
 import { removePods, type DeployedPod } from '../podman/pods.js';
 import { assertPortFree } from '../ports.js';
 import { targetOfDeployed, targetOfGateway, targetOfPlan, waitUntilReady, type ReadinessOptions } from '../envoy/readiness.js';
@@ -18,6 +18,7 @@ import { assertInotifyRoom } from '../host-limits.js';
 import { ensureMeshCertificates, listMeshCertificates, type CertificatesResult } from '../pki/index.js';
 import { prepareTls } from '../tls.js';
 import { ensureAcmeCertificate, prepareAcmeTls, type AcmeOptions, type AcmeStatus } from '../acme/index.js';
+import { configRejection } from './config-rejection.js';
 import type { PodAction, PodStart, RolloutPlan } from './plan.js';
 import { STOP_SECONDS, registryOf, removePodFiles, retirePods, watchingEnvoys, type DeploymentPlace } from './retire.js';
 
@@ -50,8 +51,11 @@ const OUTCOME: Record<PodAction, ServiceOutcome> = { create: 'created', replace:
 
 /**
  * Walks a rollout plan: every pod that starts does so beside the one it replaces (all at once,
- * bounded by the cores), is checked ready, and is registered in the mesh; the gateway starts
- * once its services are registered; only then are old pods deregistered, drained and removed.
+ * bounded by the cores), is checked ready, and is registered in the mesh; a new gateway starts
+ * with the services, one that replaces another once they are registered; only then are old pods
+ * deregistered, drained and removed. A pod's Envoy and nginx check their configs as they start
+ * (a rejection fails the pod, named from its logs); only a pod that takes a host port from an
+ * older one has them checked first, in containers of its images.
  * Any failure before old pods go removes what this rollout started and brings back what it
  * stopped, so an earlier deployment stays as it was. The caller holds the deployment's lock.
  */
@@ -96,21 +100,37 @@ export async function executeRollout(
   // renewal check comes after the mesh files: a route change does not wait for it.
   const meshTls = deployment.meshTls;
   const ensureIdentities = async () =>
-    meshTls && ensureMeshCertificates(meshTls.plan, { roots: deployment.roots, sds: meshTls.sds, onProgress: progress, timeoutMs });
-  let certificates = starts.length ? await ensureIdentities() : undefined;
+    meshTls &&
+    ensureMeshCertificates(meshTls.plan, {
+      roots: deployment.roots,
+      sds: meshTls.sds,
+      onProgress: progress,
+      timeoutMs,
+      ...(live.size ? {} : { envoys: 'none' as const }),
+    });
+  // The network is made meanwhile; a deployment that had no pod keeps none if this play fails.
+  const network = starts.length ? settle(ensureNetwork(plan.network, plan.spec)) : Promise.resolve({ value: false });
+  const dropNetwork = async () => {
+    const made = await network;
+    if ('value' in made && made.value && !existing.length) await podman(networkRmArgs(plan.network)).catch(() => {});
+  };
+  let certificates = starts.length ? await ensureIdentities().catch(async (error: unknown) => {
+    await dropNetwork();
+    throw error;
+  }) : undefined;
   const snapshot = await snapshotMeshFiles(deployment.meshFiles(deployment.registry));
   // New Envoys need their mesh files to exist; changes to existing files wait until the new pods
   // are registered, so that no route points at a service before it has a pod.
   await syncMesh(registryOf([...live.values()]), true);
   const fresh = starts.filter((s) => s.action !== 'restart');
-  if (fresh.length) progress(`checking ${fresh.length} pod configuration(s) with envoy --mode validate and nginx -t`);
   const written = await Promise.allSettled(fresh.map((s) => writePodFiles(s)));
-  const failed = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
+  const unwritten = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const made = await network;
+  if (unwritten || 'error' in made) {
     await Promise.all(fresh.map((s) => removePodFiles(place, s.pod)));
-    throw failed.reason;
+    await dropNetwork();
+    throw unwritten ? unwritten.reason : (made as { error: unknown }).error;
   }
-  if (starts.length) await ensureNetwork(plan.network, plan.spec);
 
   const started: string[] = [];
   const stopped: DeployedPod[] = [];
@@ -124,27 +144,39 @@ export async function executeRollout(
       if ((await podmanSucceeds(podStartArgs([start.pod]))) && (await ready().then(() => true, () => false))) return;
       progress(`${start.pod} did not come back: playing it afresh`);
     }
-    // A published host port can be held by one pod only: the old pod gives it up first.
+    // A published host port can be held by one pod only: the old pod gives it up first, and
+    // only for configs checked beforehand. Other pods check their configs by starting (below).
     if (start.portHolders.length) {
+      progress(`checking ${start.pod}'s configuration with envoy --mode validate and nginx -t`);
+      await checkPodConfigs(start);
       await podman(podStopArgs(start.portHolders.map((p) => p.name), STOP_SECONDS));
       start.portHolders.forEach((h) => live.delete(h.name));
       stopped.push(...start.portHolders);
     }
     progress(`playing ${start.pod}`);
     started.push(start.pod);
-    await removePods([start.pod], 0);
+    // What a killed play left under this name goes first.
+    if (existing.some((p) => p.name === start.pod)) await removePods([start.pod], 0);
     await podman(kubePlayArgs(start.paths.podYaml, plan.network));
     progress(`waiting for ${start.pod} to serve`);
-    await ready();
+    await ready().catch((error: unknown) => {
+      throw (error instanceof PodNotReadyError && configRejection(start.pod, start.paths, error.logs)) || error;
+    });
   };
   const markServing = (start: PodStart) => {
     live.set(start.pod, { name: start.pod, id: '', status: 'Running', spec: plan.spec, service: start.service, revision: '', containers: [] });
     outcomes.push({ service: start.service, pod: start.pod, outcome: OUTCOME[start.action], ...(start.url ? { url: start.url } : {}) });
   };
 
+  // A gateway that replaces none starts beside the services (first, as Envoy's start-up is the
+  // longest): until they are registered it routes nowhere, and play waits below until it sees
+  // them healthy. One that replaces another starts last, to keep the old one serving meanwhile.
+  const early = plan.gateway?.action === 'create' ? plan.gateway : undefined;
+  const late = early ? undefined : plan.gateway;
   try {
-    await inParallel(plan.starts, options.concurrency ?? availableParallelism(), async (start) => {
-      await serve(start, () => waitUntilReady(targetOfPlan(start.planned.plan as PodPlan, plan.network), options));
+    await inParallel([...(early ? [early] : []), ...plan.starts], options.concurrency ?? availableParallelism(), async (start) => {
+      const target = start === early ? targetOfGateway(early.planned.plan as GatewayPlan, plan.network) : targetOfPlan(start.planned.plan as PodPlan, plan.network);
+      await serve(start, () => waitUntilReady(target, options));
       markServing(start);
     });
     // Register the new pods beside the old ones (and apply route changes), and wait until the
@@ -153,19 +185,27 @@ export async function executeRollout(
     if (hasMesh) {
       if (plan.starts.length) progress('registering new pods in the mesh');
       const registry = registryOf([...live.values()]);
-      const gateway = watchingEnvoys(place, [...live.values()], watchers).find((w) => w.envoy === GATEWAY);
-      // Only a changed clusters file can give the gateway new hosts: a route change asks nothing first.
-      const clusters = deployment.meshFiles(registry).find((f) => f.envoy === GATEWAY && f.kind === 'clusters');
-      const hostsMayChange = gateway !== undefined && clusters !== undefined && snapshot.get(clusters.path) !== clusters.text;
-      const seen = hostsMayChange ? await hostsSeen(gateway) : undefined;
+      const files = deployment.meshFiles(registry);
+      // Only a changed clusters file can give an Envoy new hosts: a route change asks nothing first.
+      const gaining = watchingEnvoys(place, [...live.values()], watchers).filter((envoy) => {
+        const clusters = files.find((f) => f.envoy === envoy.envoy && f.kind === 'clusters');
+        return clusters !== undefined && snapshot.get(clusters.path) !== clusters.text;
+      });
+      const seen = await Promise.all(gaining.map((envoy) => hostsSeen(envoy)));
       await syncMesh(registry);
-      if (gateway && seen) await waitForHealthyHosts(gateway, registeredHosts(registry).filter((h) => !seen.has(hostKey(h.cluster, h.pod))), timeoutMs);
+      // The gateway, and each sidecar that calls upstreams, must see its new hosts healthy
+      // (resolved, health-checked) before play returns or drains what they replace.
+      await Promise.all(
+        gaining.map((envoy, i) =>
+          waitForHealthyHosts(envoy, hostsCalledBy(envoy.envoy, registry).filter((h) => !seen[i]!.has(hostKey(h.cluster, h.pod))), timeoutMs),
+        ),
+      );
     }
-    if (plan.gateway) {
-      const gatewayStart = plan.gateway;
+    if (early) await waitGateway(early.planned.plan as GatewayPlan);
+    if (late) {
       for (const old of plan.retire.filter((p) => p.service === GATEWAY)) live.delete(old.name);
-      await serve(gatewayStart, () => waitGateway(gatewayStart.planned.plan as GatewayPlan));
-      markServing(gatewayStart);
+      await serve(late, () => waitGateway(late.planned.plan as GatewayPlan));
+      markServing(late);
     }
   } catch (error) {
     progress('rolling back');
@@ -180,6 +220,7 @@ export async function executeRollout(
       );
     }
     await restoreMeshFiles(snapshot);
+    await dropNetwork();
     throw error;
   }
 
@@ -189,6 +230,13 @@ export async function executeRollout(
     const registry = registryOf([...live.values()]);
     await waitForFiles(deployment.meshFiles(registry).filter((f) => f.envoy === GATEWAY), [me], timeoutMs);
     await waitForHealthyHosts(me, registeredHosts(registry), timeoutMs);
+  }
+
+  /** The hosts an Envoy routes to: the gateway every service's, a sidecar its upstreams'. */
+  function hostsCalledBy(envoy: string, registry: Registry): { cluster: string; pod: string }[] {
+    if (envoy === GATEWAY) return registeredHosts(registry);
+    const upstreams = new Set(deployment.spec.services.find((s) => s.name === envoy)?.upstreams.map((u) => clusterName(u.service)));
+    return registeredHosts(registry).filter((h) => upstreams.has(h.cluster));
   }
 
   if (!starts.length) certificates = await ensureIdentities();
@@ -249,7 +297,7 @@ function adminSocketOf(place: DeploymentPlace, pod: string): string {
   return podPaths(place.roots, place.specName, pod).adminSocket;
 }
 
-/** Writes a pod's files and checks its Envoy and nginx configs with the very images the pod will run. */
+/** Writes a pod's files: its configs, its pod YAML, its run directory. */
 async function writePodFiles(start: PodStart): Promise<void> {
   const { paths, files } = start;
   await ensureDir(paths.configDir);
@@ -257,7 +305,11 @@ async function writePodFiles(start: PodStart): Promise<void> {
   await writeFileAtomic(paths.envoyConf, files.envoyYaml);
   if (files.nginxConf !== undefined) await writeFileAtomic(paths.nginxConf, files.nginxConf);
   await writeFileAtomic(paths.podYaml, files.podYaml);
-  // Both checks run in the very images the pod will run, at once.
+}
+
+/** Checks a pod's Envoy and nginx configs, at once, with the very images the pod runs. */
+async function checkPodConfigs(start: PodStart): Promise<void> {
+  const { paths } = start;
   await Promise.all([
     podman(envoyValidateArgs(start.envoyImage, paths.envoyConf, start.xdsDir, start.meshTlsDir)).catch((error: unknown) => {
       throw error instanceof EngineCommandError ? new EnvoyConfigError(paths.envoyConf, error.stderr) : error;
@@ -269,9 +321,16 @@ async function writePodFiles(start: PodStart): Promise<void> {
   ]);
 }
 
-async function ensureNetwork(network: string, specName: string): Promise<void> {
-  if (await podmanSucceeds(networkExistsArgs(network))) return;
+/** A promise's outcome, so that it can wait while other steps may fail. */
+function settle<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return promise.then((value) => ({ value }), (error: unknown) => ({ error }));
+}
+
+/** Makes the deployment's network unless it exists; whether it made it. */
+async function ensureNetwork(network: string, specName: string): Promise<boolean> {
+  if (await podmanSucceeds(networkExistsArgs(network))) return false;
   await podman(networkCreateArgs(network, specName));
+  return true;
 }
 
 /**
