@@ -6,6 +6,9 @@ import { RESERVED_PORTS } from '../spec/model.js';
  * spells them, so none of them can drift between the places that use it.
  */
 
+/** Repositories of the images `podvoy images build` makes from the host's binaries. */
+export const LOCAL_IMAGES = { nginx: 'localhost/podvoy/nginx', envoy: 'localhost/podvoy/envoy' } as const;
+
 /** Paths inside a pod's containers. */
 export const IN_POD = {
   /** The user nginx and Envoy run as (as in the official images). */

@@ -3,7 +3,7 @@ import { planGateway, planService, type DeploymentPlan, type PodImages } from '.
 import type { StateRoots } from '../mesh/layout.js';
 import { planMeshTls } from '../mesh/identity.js';
 import { GATEWAY } from '../mesh/names.js';
-import { withPods } from '../mesh/registry.js';
+import { withPods, type MeshFile, type Registry } from '../mesh/registry.js';
 import type { Spec } from '../spec/model.js';
 import { SDS_RENDERER } from './mesh-tls.js';
 import { renderGateway, renderPod } from './pod.js';
@@ -40,6 +40,20 @@ function templatesOf(sources: TemplateSources, precompiled?: PrecompiledTemplate
   return templates;
 }
 
+/**
+ * A play asks for the files of the same registry several times (to plan, to snapshot, to
+ * write), and YAML stringifying is most of a mesh change's own time: each registry renders once.
+ */
+function memoByRegistry(render: (registry: Registry) => MeshFile[]): (registry: Registry) => MeshFile[] {
+  const rendered = new Map<string, MeshFile[]>();
+  return (registry) => {
+    const key = JSON.stringify(Object.entries(registry).sort(([a], [b]) => a.localeCompare(b)));
+    let files = rendered.get(key);
+    if (!files) rendered.set(key, (files = render(registry)));
+    return [...files];
+  };
+}
+
 /** Plans and renders every pod of a spec and how its mesh files follow the registry. Pure. */
 export function planDeployment(spec: Spec, inputs: DeploymentInputs): DeploymentPlan {
   const { images, roots } = inputs;
@@ -56,7 +70,7 @@ export function planDeployment(spec: Spec, inputs: DeploymentInputs): Deployment
     pods,
     ...(gatewayPlan ? { gateway: { plan: gatewayPlan, rendered: renderGateway(templates, gatewayPlan) } } : {}),
     meshWatchers,
-    meshFiles: (registry) => (meshWatchers.size ? renderMeshFiles(spec, registry, roots) : []),
+    meshFiles: meshWatchers.size ? memoByRegistry((registry) => renderMeshFiles(spec, registry, roots)) : () => [],
     registry: withPods({}, pods.map(({ plan }) => ({ service: plan.service.name, pod: plan.pod }))),
     ...(spec.mtls ? { meshTls: { plan: planMeshTls(spec)!, sds: SDS_RENDERER } } : {}),
     ...(spec.gateway?.acme && gatewayPlan?.tls?.acme

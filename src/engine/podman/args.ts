@@ -3,6 +3,12 @@ import { LABELS } from '../../mesh/names.js';
 
 /** Pure builders of podman argument lists (after the global flags); tests pin them exactly. */
 
+/**
+ * Every podman call names its OCI runtime: podvoy promises podman -> conmon -> runc whatever
+ * the host's default (crun, podman's default on Debian, fails on cgroups v1 hybrid hosts).
+ */
+export const GLOBAL_ARGS = ['--runtime', 'runc'] as const;
+
 export function kubePlayArgs(podYaml: string, network: string): string[] {
   return ['kube', 'play', '--network', network, podYaml];
 }

@@ -3,7 +3,7 @@ import { access, chmod, realpath, copyFile, mkdir, mkdtemp, rm, writeFile } from
 import os from 'node:os';
 import path from 'node:path';
 import { EngineCommandError, ImageMissingError } from '../../errors.js';
-import { IN_POD } from '../../mesh/contract.js';
+import { IN_POD, LOCAL_IMAGES } from '../../mesh/contract.js';
 import type { ImageOverrides } from '../../spec/model.js';
 import type { PodImages } from '../../mesh/plan.js';
 import { PACKAGE_ROOT } from '../files.js';
@@ -11,8 +11,6 @@ import { runProgram } from '../exec.js';
 import { podman, podmanSucceeds } from './podman.js';
 import { imageBuildArgs, imageExistsArgs, imageListArgs, imagePullArgs } from './args.js';
 
-/** Repositories of the images `podvoy images build` makes from the host's binaries. */
-export const LOCAL_IMAGES = { nginx: 'localhost/podvoy/nginx', envoy: 'localhost/podvoy/envoy' } as const;
 
 /** The official images, used when no local build exists and a registry is reachable. */
 export const OFFICIAL_IMAGES = {
@@ -35,7 +33,7 @@ const BINARY_IN_IMAGE: Record<Component, string> = { nginx: IN_POD.nginxBinary, 
  * With `pull: false` nothing is fetched (for render, which starts nothing).
  */
 export async function resolveImages(overrides: ImageOverrides, options: { pull: boolean } = { pull: true }): Promise<PodImages> {
-  const components = ['nginx', 'envoy'] as const;
+  const components = Object.keys(LOCAL_IMAGES) as Component[];
   // One podman call lists the local builds of every component that the spec does not pin.
   const unpinned = components.filter((c) => !overrides[c]);
   const local = unpinned.length ? await newestLocalImages(unpinned.map((c) => LOCAL_IMAGES[c])) : new Map<string, string>();

@@ -1,5 +1,7 @@
 import { EngineCommandError } from '../../errors.js';
 import { runProgram, type ProgramResult } from '../exec.js';
+import { GLOBAL_ARGS } from './args.js';
+import { takeEarly } from './early.js';
 
 /**
  * podman, driven as a CLI. Argument lists come from the pure builders in `podman-args.ts`;
@@ -8,11 +10,6 @@ import { runProgram, type ProgramResult } from '../exec.js';
 
 export const PODMAN_INSTALL_HINT = 'Run scripts/setup, or install podman and runc (apt-get install podman runc).';
 
-/**
- * Every podman call names its OCI runtime: podvoy promises podman -> conmon -> runc whatever
- * the host's default (crun, podman's default on Debian, fails on cgroups v1 hybrid hosts).
- */
-const GLOBAL_ARGS = ['--runtime', 'runc'] as const;
 
 export interface PodmanOptions {
   readonly input?: string;
@@ -23,7 +20,8 @@ export interface PodmanOptions {
 
 /** Runs podman and returns its result whatever the exit code (doctor reads failures as findings). */
 export async function podmanRaw(args: readonly string[], options: PodmanOptions = {}): Promise<ProgramResult> {
-  return runProgram('podman', [...GLOBAL_ARGS, ...args], { ...options, installHint: PODMAN_INSTALL_HINT });
+  const early = options.input === undefined && !options.inherit ? await takeEarly(args) : undefined;
+  return early ?? runProgram('podman', [...GLOBAL_ARGS, ...args], { ...options, installHint: PODMAN_INSTALL_HINT });
 }
 
 /** Runs podman and throws a classified `EngineCommandError` unless it exits 0. */
