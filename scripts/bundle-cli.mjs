@@ -7,7 +7,9 @@ import path from 'node:path';
 import { build } from 'esbuild';
 
 const result = await build({
-  entryPoints: { podvoy: 'dist/cli/index.js' },
+  // early-listings starts podman before the CLI loads; as a second entry it shares its chunks
+  // (and so the listings it started) with the CLI.
+  entryPoints: { podvoy: 'dist/cli/index.js', 'early-listings': 'dist/cli/early-listings.js' },
   outdir: 'dist/bin',
   bundle: true,
   splitting: true,

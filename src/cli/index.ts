@@ -1,8 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { imageListArgs, podPsArgs } from '../engine/podman/args.js';
-import { startEarly } from '../engine/podman/early.js';
-import { LOCAL_IMAGES } from '../mesh/contract.js';
 import type { KubeCliOptions } from './commands/kube-options.js';
 import { reportError } from './errors.js';
 import { quietOnClosedPipes } from './pipes.js';
@@ -46,29 +43,22 @@ export function buildProgram(): Command {
     .option('--timeout <seconds>', 'how long to wait for each pod to serve', positive('seconds'), 60)
     .option('--dry-run', 'show what play would do (as `podvoy diff`), and do nothing')
     .option('--json', 'print the result as JSON only')
-    .action(async (spec: string, opts: { timeout: number; dryRun?: boolean; json?: boolean }) => {
-      startEarly(imageListArgs(Object.values(LOCAL_IMAGES)));
-      await (opts.dryRun ? (await import('./commands/diff.js')).run(spec, opts) : (await import('./commands/play.js')).run(spec, opts));
-    });
+    .action(async (spec: string, opts: { timeout: number; dryRun?: boolean; json?: boolean }) =>
+      opts.dryRun ? (await import('./commands/diff.js')).run(spec, opts) : (await import('./commands/play.js')).run(spec, opts),
+    );
 
   program
     .command('diff')
     .description('show what play would do: pods to start, replace and retire, each mesh file as a unified diff, Envoys that restart')
     .argument('<spec>', 'spec file')
     .option('--json', 'print JSON only')
-    .action(async (spec: string, opts: { json?: boolean }) => {
-      startEarly(imageListArgs(Object.values(LOCAL_IMAGES)));
-      await (await import('./commands/diff.js')).run(spec, opts);
-    });
+    .action(async (spec: string, opts: { json?: boolean }) => (await import('./commands/diff.js')).run(spec, opts));
 
   program
     .command('ps')
     .description('list the pods podvoy runs: name, status, containers, URL')
     .option('--json', 'print JSON only')
-    .action(async (opts: { json?: boolean }) => {
-      startEarly(podPsArgs());
-      await (await import('./commands/ps.js')).run(opts);
-    });
+    .action(async (opts: { json?: boolean }) => (await import('./commands/ps.js')).run(opts));
 
   program
     .command('logs')
