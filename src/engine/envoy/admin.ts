@@ -73,21 +73,27 @@ export interface XdsVersions {
 }
 
 interface ConfigDump {
-  configs?: ({ '@type': string; version_info?: string; dynamic_route_configs?: { version_info?: string }[] })[];
+  configs?: { '@type': string; version_info?: string }[];
 }
 
+/**
+ * Asks for the versions only (a full config dump is over 100 KB on a gateway, and a mesh
+ * change polls this): the CDS and LDS versions from the top of their dumps, the RDS version
+ * from the dynamic route configs.
+ */
 export async function xdsVersions(socket: string): Promise<XdsVersions> {
-  const dump = await adminJson<ConfigDump>(socket, '/config_dump');
+  const [dumps, routes] = await Promise.all([
+    adminJson<ConfigDump>(socket, '/config_dump?mask=version_info'),
+    adminJson<ConfigDump>(socket, '/config_dump?resource=dynamic_route_configs&mask=version_info'),
+  ]);
   const versions: XdsVersions = {};
-  for (const config of dump.configs ?? []) {
+  for (const config of dumps.configs ?? []) {
     const type = config['@type'];
     if (type.endsWith('.ClustersConfigDump') && config.version_info) versions.clusters = config.version_info;
     if (type.endsWith('.ListenersConfigDump') && config.version_info) versions.listeners = config.version_info;
-    if (type.endsWith('.RoutesConfigDump')) {
-      const version = config.dynamic_route_configs?.[0]?.version_info;
-      if (version) versions.routes = version;
-    }
   }
+  const route = routes.configs?.[0]?.version_info;
+  if (route) versions.routes = route;
   return versions;
 }
 
