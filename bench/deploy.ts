@@ -128,18 +128,23 @@ export async function measureDeploy(rounds: number): Promise<DeployResult> {
   }
 }
 
-/** What podvoy's progress lines say it spent the time of one play on, ms by step kind. */
+/**
+ * Where one play's time went, ms by phase, from when its progress lines came. Pods start
+ * together, so lines of different pods interleave: each phase runs from one milestone to the
+ * next (the first pod played, the last one played, every pod serving, the first 200).
+ */
 export function playStepTotals(round: DeployRound): Record<string, number> {
-  const kind = (line: string) =>
-    line.startsWith('checking') ? 'envoy --mode validate (before a pod takes a host port from an older one)'
-    : line.startsWith('playing') ? 'podman kube play'
-    : line.startsWith('waiting for') ? 'waiting until each pod serves'
-    : line.startsWith('registering') ? 'mesh registration and gateway health checks'
-    : line.split(' ')[0]!;
-  const totals: Record<string, number> = { 'spec, images, render, pod listing (before the first step)': round.playSteps[0]?.atMs ?? round.playMs };
-  round.playSteps.forEach((step, i) => {
-    const end = round.playSteps[i + 1]?.atMs ?? round.playMs;
-    totals[kind(step.line)] = (totals[kind(step.line)] ?? 0) + (end - step.atMs);
-  });
-  return totals;
+  const at = (prefix: string, pick: 'first' | 'last') => {
+    const lines = round.playSteps.filter((step) => step.line.startsWith(prefix));
+    return (pick === 'first' ? lines[0] : lines.at(-1))?.atMs;
+  };
+  const firstPlayed = at('playing', 'first') ?? round.playMs;
+  const lastPlayed = at('waiting for', 'last') ?? firstPlayed;
+  const serving = at('registering', 'first') ?? lastPlayed;
+  return {
+    'spec, images, certificates, files, network (until the first pod starts)': firstPlayed,
+    'podman kube play of every pod, together': lastPlayed - firstPlayed,
+    'until every pod serves': serving - lastPlayed,
+    'registration, until the gateway and sidecars see the pods healthy and the first 200': round.playMs - serving,
+  };
 }
