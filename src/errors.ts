@@ -85,7 +85,7 @@ export class ImageMissingError extends PodvoyError {
   }
 }
 
-/** Envoy rejected a rendered configuration (`envoy --mode validate`). */
+/** Envoy rejected a rendered configuration (`envoy --mode validate`, or the pod's Envoy as it started). */
 export class EnvoyConfigError extends PodvoyError {
   constructor(
     readonly file: string,
@@ -98,7 +98,7 @@ export class EnvoyConfigError extends PodvoyError {
   }
 }
 
-/** nginx rejected a rendered configuration (`nginx -t`). */
+/** nginx rejected a rendered configuration (`nginx -t`, or the pod's nginx as it started). */
 export class NginxConfigError extends PodvoyError {
   constructor(
     readonly file: string,
