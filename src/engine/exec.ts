@@ -1,7 +1,10 @@
 import { execa } from 'execa';
 import { EngineNotFoundError } from '../errors.js';
 
-/** The one place podvoy starts child processes; everything else goes through `runProgram`. */
+/**
+ * The one place podvoy starts child processes; everything else goes through `runProgram`
+ * (but the CLI's first podman listings, in podman/early.ts, which start before execa loads).
+ */
 
 export interface ProgramResult {
   readonly argv: readonly string[];

@@ -4,12 +4,11 @@ import { GLOBAL_ARGS } from './args.js';
 import { takeEarly } from './early.js';
 
 /**
- * podman, driven as a CLI. Argument lists come from the pure builders in `podman-args.ts`;
+ * podman, driven as a CLI. Argument lists come from the pure builders in `args.ts`;
  * this module runs them and turns failures into errors that say what to do.
  */
 
 export const PODMAN_INSTALL_HINT = 'Run scripts/setup, or install podman and runc (apt-get install podman runc).';
-
 
 export interface PodmanOptions {
   readonly input?: string;
