@@ -1,9 +1,19 @@
+import type { Service, Spec } from '../spec/model.js';
+import { GATEWAY } from './names.js';
+
 /**
  * The mesh's registry: which pods serve each service. It is not stored anywhere: podvoy derives
  * it from the pods podman runs, so a command that was killed half-way leaves nothing to repair
  * but the pods themselves.
  */
 export type Registry = Readonly<Record<string, readonly string[]>>;
+
+/** The services an Envoy has a cluster of: the gateway every service, a sidecar the upstreams it calls. */
+export function servicesCalledBy(spec: Pick<Spec, 'services'>, envoy: string): Service[] {
+  if (envoy === GATEWAY) return [...spec.services];
+  const upstreams = spec.services.find((s) => s.name === envoy)?.upstreams ?? [];
+  return upstreams.map((u) => spec.services.find((s) => s.name === u.service)!);
+}
 
 /** The registry with `pods` added to (or, with `remove`, taken from) their services. */
 export function withPods(registry: Registry, pods: readonly { service: string; pod: string }[]): Registry {

@@ -6,7 +6,7 @@ import { IN_POD, POD_PORTS, XDS_FILES, clusterName } from '../mesh/contract.js';
 import { xdsDir, type StateRoots } from '../mesh/layout.js';
 import { MESH_HEALTH_PATH } from '../mesh/identity.js';
 import { GATEWAY } from '../mesh/names.js';
-import type { MeshFile, Registry } from '../mesh/registry.js';
+import { servicesCalledBy, type MeshFile, type Registry } from '../mesh/registry.js';
 import { envoyJsonLogFormat } from './access-log.js';
 import { ACME_CHALLENGE_PREFIX, gatewayCertificateSds, type AcmeChallenge } from './gateway-tls.js';
 import { SECURITY_HEADERS } from './edge-headers.js';
@@ -98,13 +98,12 @@ function serviceCluster(spec: Spec, service: Service, pods: readonly string[]): 
 
 /** The gateway's clusters: one per service, with the pods registered for it. */
 export function renderGatewayClusters(spec: Spec, registry: Registry): XdsFile {
-  return discoveryResponse(spec.services.map((s) => serviceCluster(spec, s, registry[s.name] ?? [])));
+  return discoveryResponse(servicesCalledBy(spec, GATEWAY).map((s) => serviceCluster(spec, s, registry[s.name] ?? [])));
 }
 
 /** A sidecar's clusters: one per upstream it calls. */
 export function renderSidecarClusters(spec: Spec, service: Service, registry: Registry): XdsFile {
-  const upstreams = service.upstreams.map((u) => spec.services.find((s) => s.name === u.service)!);
-  return discoveryResponse(upstreams.map((s) => serviceCluster(spec, s, registry[s.name] ?? [])));
+  return discoveryResponse(servicesCalledBy(spec, service.name).map((s) => serviceCluster(spec, s, registry[s.name] ?? [])));
 }
 
 function routeAction(route: Route): object {

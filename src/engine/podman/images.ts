@@ -11,7 +11,6 @@ import { runProgram } from '../exec.js';
 import { podman, podmanSucceeds } from './podman.js';
 import { imageBuildArgs, imageExistsArgs, imageListArgs, imagePullArgs } from './args.js';
 
-
 /** The official images, used when no local build exists and a registry is reachable. */
 export const OFFICIAL_IMAGES = {
   nginx: 'docker.io/library/nginx:1.27',

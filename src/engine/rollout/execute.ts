@@ -6,7 +6,7 @@ import { IN_POD, clusterName } from '../../mesh/contract.js';
 import { podPaths, type PodPaths } from '../../mesh/layout.js';
 import { GATEWAY } from '../../mesh/names.js';
 import type { DeploymentPlan, GatewayPlan, PodPlan } from '../../mesh/plan.js';
-import type { MeshFile, Registry } from '../../mesh/registry.js';
+import { servicesCalledBy, type MeshFile, type Registry } from '../../mesh/registry.js';
 import { ensureDir, writeFileAtomic } from '../files.js';
 import { hostKey, hostsSeen, restoreMeshFiles, snapshotMeshFiles, waitForFiles, waitForHealthyHosts, writeMeshFiles, type WatchingEnvoy } from '../envoy/mesh-sync.js';
 import { podman, podmanSucceeds } from '../podman/podman.js';
@@ -229,14 +229,12 @@ export async function executeRollout(
     const me: WatchingEnvoy = { envoy: GATEWAY, pod: gateway.pod, socket: gateway.paths.adminSocket };
     const registry = registryOf([...live.values()]);
     await waitForFiles(deployment.meshFiles(registry).filter((f) => f.envoy === GATEWAY), [me], timeoutMs);
-    await waitForHealthyHosts(me, registeredHosts(registry), timeoutMs);
+    await waitForHealthyHosts(me, hostsCalledBy(GATEWAY, registry), timeoutMs);
   }
 
-  /** The hosts an Envoy routes to: the gateway every service's, a sidecar its upstreams'. */
+  /** The registered pods an Envoy routes to, as hosts of its clusters. */
   function hostsCalledBy(envoy: string, registry: Registry): { cluster: string; pod: string }[] {
-    if (envoy === GATEWAY) return registeredHosts(registry);
-    const upstreams = new Set(deployment.spec.services.find((s) => s.name === envoy)?.upstreams.map((u) => clusterName(u.service)));
-    return registeredHosts(registry).filter((h) => upstreams.has(h.cluster));
+    return servicesCalledBy(deployment.spec, envoy).flatMap((s) => (registry[s.name] ?? []).map((pod) => ({ cluster: clusterName(s.name), pod })));
   }
 
   if (!starts.length) certificates = await ensureIdentities();
@@ -270,11 +268,6 @@ export async function executeRollout(
     // Listed again: the Envoys serving each certificate are the pods that run now.
     ...(certificates ? { certificates: { ...(await listMeshCertificates(plan.spec, { roots: deployment.roots })), renewed: certificates.renewed } } : {}),
   };
-}
-
-/** Every pod of a registry as a host of its service's cluster. */
-function registeredHosts(registry: Registry): { cluster: string; pod: string }[] {
-  return Object.entries(registry).flatMap(([service, pods]) => pods.map((pod) => ({ cluster: clusterName(service), pod })));
 }
 
 /** Runs `task` for each item, at most `limit` at a time; waits for all, then throws the first failure. */
