@@ -4,11 +4,11 @@ import path from 'node:path';
 import { ENVOY_CONCURRENCY, POD_PORTS as IN_POD_PORTS } from '../src/mesh/contract.js';
 import { PAYLOADS, POD_PORTS, type BenchMesh } from './bench-mesh.js';
 import { startSecondNginx } from './second-nginx.js';
-import { startReference, type RunningReference } from './reference-envoy.js';
+import { startReference, type ReferenceHop, type RunningReference } from './reference-envoy.js';
 import { cpuDuring } from './cpu.js';
 import { fixedRate, maxRate, type FixedRate, type MaxRate, type Target } from './load.js';
 import { peakOf, sampleDuring, type Rss } from './memory.js';
-import { median, say } from './support.js';
+import { median, podman, say } from './support.js';
 
 /**
  * The data plane, side by side: the same files fetched (a) from nginx inside the pod's network
@@ -27,9 +27,12 @@ export const PATHS = {
   g: 'try: reference Envoy, HTTP/1.1 to the sidecar (in the gateway pod)',
   h: 'try: reference Envoy -> a second nginx over loopback TCP (in the pod)',
   i: 'try: reference Envoy -> the same nginx over a unix socket (in the pod)',
+  j: 'try: the reference of (d) as a host process, outside any container',
 } as const;
 /** The tries compare designs, not sizes: they run with the small file only. */
-const TRIES: readonly PathId[] = ['g', 'h', 'i'];
+const TRIES: readonly PathId[] = ['g', 'h', 'i', 'j'];
+/** The reference Envoy on each path that has one, by its key in `References`. */
+const REFERENCE_OF: Partial<Record<PathId, keyof References>> = { d: 'sidecar', f: 'gatewayH2', g: 'gatewayH1', h: 'toTcpNginx', i: 'toUnixNginx', j: 'sidecarOnHost' };
 export type PathId = keyof typeof PATHS;
 export type Size = keyof typeof PAYLOADS;
 
@@ -96,6 +99,7 @@ function targets(mesh: BenchMesh, refs: References, file: string): Record<PathId
     g: { url: `${refs.gatewayH1.url}${file}`, netnsPid: gateway },
     h: { url: `${refs.toTcpNginx.url}${file}`, netnsPid: site },
     i: { url: `${refs.toUnixNginx.url}${file}`, netnsPid: site },
+    j: { url: `${refs.sidecarOnHost.url}${file}`, netnsPid: site },
   };
 }
 
@@ -105,9 +109,13 @@ interface References {
   readonly gatewayH1: RunningReference;
   readonly toTcpNginx: RunningReference;
   readonly toUnixNginx: RunningReference;
+  readonly sidecarOnHost: RunningReference;
 }
 
-/** Starts the reference Envoys (and the second nginx the socket try needs) beside the mesh. */
+/**
+ * Starts the reference Envoys (and the second nginx the socket try needs) beside the mesh, each
+ * in a container of the pod it measures, from podvoy's Envoy image; one more as a host process.
+ */
 async function startReferences(mesh: BenchMesh, dir: string, probe: string): Promise<{ refs: References; stop: () => Promise<void> }> {
   const started: { stop(): Promise<void> }[] = [];
   const stop = async () => {
@@ -117,12 +125,19 @@ async function startReferences(mesh: BenchMesh, dir: string, probe: string): Pro
     const keep = <T extends { stop(): Promise<void> }>(s: T) => (started.push(s), s);
     const nginx = keep(await startSecondNginx(mesh.siteNetns, path.join(mesh.ws.dir, 'site'), dir, REFERENCE_PORTS.nginx, probe));
     const sidecarAddress = { address: mesh.siteAddress, port: POD_PORTS.sidecar };
+    const toNginx = { address: '127.0.0.1', port: POD_PORTS.nginx };
+    const image = await podman('inspect', '--format', '{{.ImageName}}', `${mesh.pods.site!}-envoy`);
+    const site = { container: { pod: mesh.pods.site!, image } };
+    const gateway = { container: { pod: mesh.pods.gateway!, image } };
+    const sidecarHop = (port: number, upstream: ReferenceHop['upstream']): ReferenceHop => ({ port, upstream, http2Upstream: false, concurrency: ENVOY_CONCURRENCY.sidecar });
+    const gatewayHop = (port: number, http2Upstream: boolean): ReferenceHop => ({ port, upstream: sidecarAddress, http2Upstream, concurrency: ENVOY_CONCURRENCY.gateway });
     const refs: References = {
-      sidecar: keep(await startReference({ port: REFERENCE_PORTS.sidecar, upstream: { address: '127.0.0.1', port: POD_PORTS.nginx }, http2Upstream: false, concurrency: ENVOY_CONCURRENCY.sidecar }, mesh.siteNetns, dir, probe)),
-      gatewayH2: keep(await startReference({ port: REFERENCE_PORTS.gatewayH2, upstream: sidecarAddress, http2Upstream: true, concurrency: ENVOY_CONCURRENCY.gateway }, mesh.gatewayNetns, dir, probe)),
-      gatewayH1: keep(await startReference({ port: REFERENCE_PORTS.gatewayH1, upstream: sidecarAddress, http2Upstream: false, concurrency: ENVOY_CONCURRENCY.gateway }, mesh.gatewayNetns, dir, probe)),
-      toTcpNginx: keep(await startReference({ port: REFERENCE_PORTS.toTcp, upstream: { address: '127.0.0.1', port: REFERENCE_PORTS.nginx }, http2Upstream: false, concurrency: ENVOY_CONCURRENCY.sidecar }, mesh.siteNetns, dir, probe)),
-      toUnixNginx: keep(await startReference({ port: REFERENCE_PORTS.toUnix, upstream: { pipe: nginx.socket }, http2Upstream: false, concurrency: ENVOY_CONCURRENCY.sidecar }, mesh.siteNetns, dir, probe)),
+      sidecar: keep(await startReference(sidecarHop(REFERENCE_PORTS.sidecar, toNginx), site, mesh.siteNetns, dir, probe)),
+      gatewayH2: keep(await startReference(gatewayHop(REFERENCE_PORTS.gatewayH2, true), gateway, mesh.gatewayNetns, dir, probe)),
+      gatewayH1: keep(await startReference(gatewayHop(REFERENCE_PORTS.gatewayH1, false), gateway, mesh.gatewayNetns, dir, probe)),
+      toTcpNginx: keep(await startReference(sidecarHop(REFERENCE_PORTS.toTcp, { address: '127.0.0.1', port: REFERENCE_PORTS.nginx }), site, mesh.siteNetns, dir, probe)),
+      toUnixNginx: keep(await startReference(sidecarHop(REFERENCE_PORTS.toUnix, { pipe: nginx.socket }), site, mesh.siteNetns, dir, probe)),
+      sidecarOnHost: keep(await startReference(sidecarHop(REFERENCE_PORTS.sidecarOnHost, toNginx), { host: true }, mesh.siteNetns, dir, probe)),
     };
     return { refs, stop };
   } catch (error) {
@@ -132,7 +147,7 @@ async function startReferences(mesh: BenchMesh, dir: string, probe: string): Pro
 }
 
 /** Ports of the reference Envoys and the second nginx inside the pods; none of podvoy's uses them. */
-const REFERENCE_PORTS = { sidecar: 10090, gatewayH2: 8090, gatewayH1: 8091, toTcp: 10091, toUnix: 10092, nginx: 18080 } as const;
+const REFERENCE_PORTS = { sidecar: 10090, gatewayH2: 8090, gatewayH1: 8091, toTcp: 10091, toUnix: 10092, sidecarOnHost: 10093, nginx: 18080 } as const;
 
 
 export async function measureDataPlane(mesh: BenchMesh, options: DataPlaneOptions): Promise<DataPlaneResult> {
@@ -167,7 +182,9 @@ async function measurePaths(mesh: BenchMesh, refs: References, options: DataPlan
       for (const id of pathsOf(size)) {
         say(`data plane round ${round}/${options.rounds}: ${size} (${id}) maximum rate`);
         const run = () => sampleDuring(options.processes, () => maxRate(t[id], options.maxSeconds));
-        const { value: sampled, cpu } = await cpuDuring(options.processes, options.groups, run);
+        const reference = REFERENCE_OF[id];
+        const measured = reference ? { ...options.processes, reference: refs[reference].pid } : options.processes;
+        const { value: sampled, cpu } = await cpuDuring(measured, options.groups, run);
         peakUnderLoad = peakOf(peakUnderLoad, sampled.peak);
         const rate = sampled.value;
         const cpuUsPerRequest = Object.fromEntries(Object.entries(cpu.seconds).map(([k, sec]) => [k, (sec * 1e6) / rate.requests]));

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { answersInside } from './support.js';
 
@@ -15,7 +15,10 @@ export interface SecondNginx {
 }
 
 export async function startSecondNginx(netnsPid: number, root: string, dir: string, port: number, probePath: string): Promise<SecondNginx> {
-  const socket = path.join(dir, 'nginx.sock');
+  // In a directory of its own, open to all: a reference Envoy in a container (uid 101) mounts it.
+  const socketDir = path.join(dir, 'socket');
+  await mkdir(socketDir, { mode: 0o755 });
+  const socket = path.join(socketDir, 'nginx.sock');
   const conf = path.join(dir, 'nginx.conf');
   // As podvoy's nginx.conf serves files, without its access log (the comparison is the transport).
   await writeFile(
@@ -55,6 +58,7 @@ http {
   };
   try {
     await answersInside(netnsPid, `http://127.0.0.1:${port}${probePath}`, 15_000);
+    await chmod(socket, 0o666);
   } catch (error) {
     await stop();
     throw new Error(`the second nginx did not serve ${probePath} (see ${dir}/nginx-error.log): ${(error as Error).message}`);
