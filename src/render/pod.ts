@@ -4,7 +4,7 @@ import type { GatewayPlan, PodPlan, RenderedPod } from '../mesh/plan.js';
 import { gatewayMetricsPort, sidecarMetricsPort } from '../mesh/metrics.js';
 import { ENVOY_JSON_LOG_FORMAT, NGINX_JSON_LOG } from './access-log.js';
 import { COMPRESSION } from './compression.js';
-import { serviceHeaders } from './edge-headers.js';
+import { headersBy } from './edge-headers.js';
 import { nginxSite } from './site.js';
 import type { Templates } from './templates.js';
 
@@ -74,7 +74,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     probe: target.probePort === undefined ? false : { port: target.probePort, health: plan.meshTls ? MESH_HEALTH_PATH : false, certs: plan.meshTls !== undefined },
     metrics: { port: sidecarMetricsPort(service), path: METRICS.path },
     accessLog: plan.spec.accessLog === 'json' ? { fields: ENVOY_JSON_LOG_FORMAT } : false,
-    responseHeaders: serviceHeaders(service),
+    responseHeaders: headersBy(service).sidecar,
     compression: COMPRESSION,
     compressors: COMPRESSION.compressors,
     mtls: plan.meshTls
@@ -93,6 +93,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     proxy: app.proxy.map((p) => ({ prefix: p.prefix, upstream: p.upstream, port: ports.get(p.upstream) })),
     site: nginxSite(app.site),
     accessLog: plan.spec.accessLog === 'json' ? NGINX_JSON_LOG : false,
+    headers: headersBy(service).nginx,
     container: CONTAINER,
   });
   return { podYaml, envoyYaml, nginxConf };

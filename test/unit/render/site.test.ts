@@ -54,7 +54,7 @@ describe('serviceHeaders', () => {
 
 describe('a site in the rendered pod', () => {
   it('keeps every character of the CSP inside its header value, and the nginx rules inert', async () => {
-    const csp = "default-src 'self'; img-src * data: blob:; report-uri /csp#x {a} [b] & *c | >d %e @f `g`";
+    const csp = "default-src 'self'; img-src * data: blob:; report-uri /csp#x {a} [b] & *c | >d %e @f `g` $uri";
     const text = [
       'name: blog',
       'services:',
@@ -67,11 +67,14 @@ describe('a site in the rendered pod', () => {
     const sources = await readTemplateSources();
     const images = { nginx: 'n', envoy: 'e' };
     const pod = planDeployment(spec, { images, roots: { stateDir: '/s', runDir: '/r' }, templates: sources }).pods[0]!.rendered;
-    const envoy = parse(pod.envoyYaml) as {
-      static_resources: { listeners: { filter_chains: { filters: { typed_config: { route_config: { response_headers_to_add: { header: { key: string; value: string } }[] } } }[] }[] }[] };
-    };
-    const added = envoy.static_resources.listeners[0]!.filter_chains[0]!.filters[0]!.typed_config.route_config.response_headers_to_add;
-    expect(added.map((h) => h.header)).toEqual([...SECURITY_HEADERS, { key: 'content-security-policy', value: csp }]);
+    // A static site's headers come from nginx; the sidecar adds none of its own.
+    expect(pod.envoyYaml).not.toContain('response_headers_to_add');
+    // `$` would name an nginx variable: it is spelled through one that holds a dollar sign.
+    const literal = csp.replace('$uri', '${podvoy_dollar}uri');
+    expect(pod.nginxConf).toContain(`    map $upstream_http_content_security_policy $podvoy_header_content_security_policy {\n        "" ${JSON.stringify(literal)};\n`);
+    for (const { key } of [...SECURITY_HEADERS, { key: 'content-security-policy' }]) {
+      expect(pod.nginxConf).toContain(`        add_header ${key} $podvoy_header_${key.replaceAll('-', '_')} always;\n`);
+    }
     expect(pod.nginxConf).toContain('        "~[.]tar[.]gz$" "public, max-age=60";\n');
     expect(pod.nginxConf).toContain('        error_page 404 /e/404.html;\n');
     // No redirect for a path with a backslash or a control character, which browsers read as //.
