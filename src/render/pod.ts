@@ -58,6 +58,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     meshTls: plan.meshTls ? { hostDir: plan.meshTls.dir } : false,
     container: CONTAINER,
   });
+  const headers = headersBy(service);
   const envoyYaml = templates['sidecar-envoy.yaml']({
     pod: plan.pod,
     service: service.name,
@@ -74,7 +75,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     probe: target.probePort === undefined ? false : { port: target.probePort, health: plan.meshTls ? MESH_HEALTH_PATH : false, certs: plan.meshTls !== undefined },
     metrics: { port: sidecarMetricsPort(service), path: METRICS.path },
     accessLog: plan.spec.accessLog === 'json' ? { fields: ENVOY_JSON_LOG_FORMAT } : false,
-    responseHeaders: headersBy(service).sidecar,
+    responseHeaders: headers.sidecar,
     compression: COMPRESSION,
     compressors: COMPRESSION.compressors,
     mtls: plan.meshTls
@@ -93,7 +94,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     proxy: app.proxy.map((p) => ({ prefix: p.prefix, upstream: p.upstream, port: ports.get(p.upstream) })),
     site: nginxSite(app.site),
     accessLog: plan.spec.accessLog === 'json' ? NGINX_JSON_LOG : false,
-    headers: headersBy(service).nginx,
+    headers: headers.nginx,
     container: CONTAINER,
   });
   return { podYaml, envoyYaml, nginxConf };
