@@ -6,7 +6,7 @@ import path from 'node:path';
 import { renderKubernetes, renderMeshTlsSecret, type KubeObject, type KubernetesManifests } from './render/kubernetes.js';
 import { SDS_RENDERER } from './render/mesh-tls.js';
 import { SDS_FILES, planMeshTls } from './mesh/identity.js';
-import { defaultRoots, lockFile, type StateRoots } from './mesh/layout.js';
+import { defaultRoots, type StateRoots } from './mesh/layout.js';
 import { ensureMeshCertificates, identityFiles, type RotationStep } from './engine/pki/index.js';
 import { withLock } from './engine/rollout/lock.js';
 import { compileTemplates } from './render/templates.js';
@@ -107,7 +107,7 @@ async function meshTlsSecretsOf(spec: Spec, manifests: KubernetesManifests, opti
     const yaml = secrets.map((o) => stringify(o)).join('---\n');
     await applyMeshTlsStep(targetOf(options), { namespace: manifests.namespace, secretsYaml: yaml, nudges: inPlaceFiles(spec, manifests, secrets), envoys }, options.timeoutMs ?? 180_000);
   };
-  return withLock(lockFile(roots, spec.name), async () => {
+  return withLock(roots, spec.name, async () => {
     await ensureMeshCertificates(plan, { roots, sds: SDS_RENDERER, envoys: 'none', publish, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     return secretsNow();
   });

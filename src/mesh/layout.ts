@@ -46,6 +46,14 @@ export function lockFile(roots: StateRoots, specName: string): string {
 }
 
 /**
+ * Rewritten by every command as it lets go of a spec's lock: a listing of pods taken while it
+ * read the same may have missed no change of any podvoy command.
+ */
+export function changeMarkFile(roots: StateRoots): string {
+  return path.join(roots.stateDir, 'changes.mark');
+}
+
+/**
  * Where the gateway's certificate and key are kept for mounting: the self-signed pair podvoy
  * generates, or a copy of the user's files, owned by the unprivileged container user.
  */

@@ -1,5 +1,4 @@
 import { NotDeployedError } from '../../errors.js';
-import { lockFile } from '../../mesh/layout.js';
 import { GATEWAY } from '../../mesh/names.js';
 import type { DeploymentPlan } from '../../mesh/plan.js';
 import { listPods } from '../podman/pods.js';
@@ -13,7 +12,7 @@ import { ensureAcmeCertificate, type AcmeOptions, type AcmeStatus } from './inde
  */
 export async function renewGatewayCertificate(deployment: DeploymentPlan, options: AcmeOptions): Promise<AcmeStatus> {
   const { spec, roots } = deployment;
-  return withLock(lockFile(roots, spec.name), async () => {
+  return withLock(roots, spec.name, async () => {
     const running = (await listPods(spec.name)).filter((p) => p.status === 'Running');
     const gateway = watchingEnvoys({ specName: spec.name, roots }, running, deployment.meshWatchers).find((w) => w.envoy === GATEWAY);
     if (!gateway) throw new NotDeployedError(`The gateway of ${spec.name} is not running, and it answers the ACME challenges. Run \`podvoy play ${spec.file}\` first.`);

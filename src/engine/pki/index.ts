@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CertificateError, NotDeployedError, PodvoyError } from '../../errors.js';
 import { SDS_FILES, SDS_SECRETS, renewalDue, type Identity, type MeshTlsPlan, type SdsFile, type SdsRenderer } from '../../mesh/identity.js';
-import { lockFile, podPaths, type StateRoots } from '../../mesh/layout.js';
+import { podPaths, type StateRoots } from '../../mesh/layout.js';
 import { secretVersions, sumStats } from '../envoy/admin.js';
 import { withLock } from '../rollout/lock.js';
 import { listPods } from '../podman/pods.js';
@@ -107,7 +107,7 @@ export async function ensureMeshCertificates(plan: MeshTlsPlan, options: PkiOpti
  * beside the old, every leaf is reissued, and only then the old root is dropped.
  */
 export async function rotateMeshCa(specName: string, options: PkiOptions): Promise<CertificatesResult> {
-  return withLock(lockFile(options.roots, specName), async () => {
+  return withLock(options.roots, specName, async () => {
     const { store, state } = await stored(specName, options.roots);
     if (state.caSource === 'user') {
       throw new CertificateError(`The mesh CA of ${specName} is the spec's own (mtls.ca). Point mtls.ca at the new CA's files and play the spec: podvoy rotates to it the same way.`);
@@ -121,7 +121,7 @@ export async function rotateMeshCa(specName: string, options: PkiOptions): Promi
 
 /** Renews what is due (or everything, with `force`), from what the last play recorded: works from the deployment's name. */
 export async function renewMeshCertificates(specName: string, options: PkiOptions): Promise<CertificatesResult> {
-  return withLock(lockFile(options.roots, specName), async () => {
+  return withLock(options.roots, specName, async () => {
     const { store, state } = await stored(specName, options.roots);
     return converge(store, state.plan, state.caSource, options);
   });

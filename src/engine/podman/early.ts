@@ -9,27 +9,31 @@ import { GLOBAL_ARGS } from './args.js';
  * Started with Node's own execFile, as execa is not loaded yet; a listing that could not
  * start (no podman) gives nothing, and the call then runs, and fails, as usual.
  */
-const started = new Map<string, Promise<ProgramResult | undefined>>();
+const started = new Map<string, { readonly listing: Promise<ProgramResult | undefined>; readonly mark?: string }>();
 
-export function startEarly(args: readonly string[]): void {
+/**
+ * With `mark` (the change mark read just before), the listing answers only a taker that
+ * brings the same mark: one taken after another command changed pods is dropped.
+ */
+export function startEarly(args: readonly string[], mark?: string): void {
   const argv = [...GLOBAL_ARGS, ...args];
-  started.set(
-    key(args),
-    new Promise((resolve) => {
+  started.set(key(args), {
+    ...(mark === undefined ? {} : { mark }),
+    listing: new Promise((resolve) => {
       execFile('podman', argv, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
         const exitCode = error ? error.code : 0;
         if (typeof exitCode !== 'number') return resolve(undefined);
         resolve({ argv: ['podman', ...argv], exitCode, stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, '') });
       });
     }),
-  );
+  });
 }
 
-/** The listing started early with these arguments, once; undefined when none was. */
-export async function takeEarly(args: readonly string[]): Promise<ProgramResult | undefined> {
-  const listing = started.get(key(args));
+/** The listing started early with these arguments (and this change mark, if it had one), once; undefined when none was. */
+export async function takeEarly(args: readonly string[], mark?: string): Promise<ProgramResult | undefined> {
+  const early = started.get(key(args));
   started.delete(key(args));
-  return listing;
+  return early && early.mark === mark ? early.listing : undefined;
 }
 
 function key(args: readonly string[]): string {

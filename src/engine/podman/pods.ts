@@ -25,7 +25,11 @@ interface PodPsEntry {
 
 /** Pods podvoy played, all of them or one spec's, in a stable order. */
 export async function listPods(specName?: string): Promise<DeployedPod[]> {
-  const { stdout } = await podman(podPsArgs(specName));
+  return parsePodList((await podman(podPsArgs(specName))).stdout);
+}
+
+/** `podman pod ps --format json` as podvoy's pods, in a stable order. */
+export function parsePodList(stdout: string): DeployedPod[] {
   const entries = (stdout.trim() ? JSON.parse(stdout) : []) as PodPsEntry[];
   return entries
     .map((entry) => {

@@ -1,5 +1,5 @@
 import { NotDeployedError } from '../../errors.js';
-import { lockFile, specStateDir, type StateRoots } from '../../mesh/layout.js';
+import { specStateDir, type StateRoots } from '../../mesh/layout.js';
 import { networkName } from '../../mesh/names.js';
 import type { DeploymentPlan } from '../../mesh/plan.js';
 import { removeDir } from '../files.js';
@@ -17,7 +17,7 @@ export interface DownResult {
 
 /** Removes every pod, file and the network that playing a spec created. */
 export async function downDeployment(specName: string, roots: StateRoots): Promise<DownResult> {
-  return withLock(lockFile(roots, specName), async () => {
+  return withLock(roots, specName, async () => {
     const pods = await listPods(specName);
     await retirePods({ specName, roots }, pods, { staying: [], timeoutMs: 0 });
     await removeDir(specStateDir(roots, specName));
@@ -34,7 +34,7 @@ export async function downDeployment(specName: string, roots: StateRoots): Promi
  */
 export async function downService(deployment: DeploymentPlan, service: string, options: { timeoutMs?: number } = {}): Promise<DownResult> {
   const { roots, spec } = deployment;
-  return withLock(lockFile(roots, spec.name), async () => {
+  return withLock(roots, spec.name, async () => {
     const pods = await listPods(spec.name);
     const targets = pods.filter((p) => p.service === service);
     if (!targets.length) {

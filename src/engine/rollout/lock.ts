@@ -1,8 +1,8 @@
 import { open, readFile, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { LockTimeoutError } from '../../errors.js';
+import { lockFile, type StateRoots } from '../../mesh/layout.js';
 import { ensureDir } from '../files.js';
-
+import { markChange } from './change-mark.js';
 
 function isAlive(pid: number): boolean {
   try {
@@ -14,12 +14,13 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * Runs `fn` while holding an exclusive lock file (created with O_EXCL, holding our pid), so
- * that two podvoy commands never change one spec's pods or mesh files at once. A lock left by
- * a process that no longer runs (podvoy killed mid-play) is taken over.
+ * Runs `fn` while holding a spec's exclusive lock file (created with O_EXCL, holding our pid),
+ * so that two podvoy commands never change one spec's pods or mesh files at once. A lock left
+ * by a process that no longer runs (podvoy killed mid-play) is taken over.
  */
-export async function withLock<T>(file: string, fn: () => Promise<T>, timeoutMs = 300_000): Promise<T> {
-  await ensureDir(path.dirname(file));
+export async function withLock<T>(roots: StateRoots, specName: string, fn: () => Promise<T>, timeoutMs = 300_000): Promise<T> {
+  const file = lockFile(roots, specName);
+  await ensureDir(roots.stateDir);
   const started = Date.now();
   let holder = '';
   for (;;) {
@@ -34,6 +35,7 @@ export async function withLock<T>(file: string, fn: () => Promise<T>, timeoutMs 
       const pid = Number(holder);
       // An empty file is a lock being written this instant; only a dead pid is stale.
       if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) {
+        await markChange(roots);
         await rm(file, { force: true });
         continue;
       }
@@ -44,6 +46,6 @@ export async function withLock<T>(file: string, fn: () => Promise<T>, timeoutMs 
   try {
     return await fn();
   } finally {
-    await rm(file, { force: true });
+    await markChange(roots).finally(() => rm(file, { force: true }));
   }
 }
