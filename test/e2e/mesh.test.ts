@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diff, down, play, status, type PlayResult, type RolloutDiff } from '../../src/index.js';
 import { PACKAGE_ROOT } from '../../src/engine/files.js';
 import { clusterStatuses } from '../../src/engine/envoy/admin.js';
+import { waitForFiles, writeMeshFiles } from '../../src/engine/envoy/mesh-sync.js';
+import { MeshFileRejectedError } from '../../src/errors.js';
 import { podPaths } from '../../src/mesh/layout.js';
 import { freePort, podmanLines, uniqueName, workspace, type Workspace } from '../support/e2e.js';
 
@@ -222,6 +224,31 @@ describe('the mesh example', () => {
     const weights = parsed.resources[0]!.virtual_hosts[0]!.routes[0]!.route.weighted_clusters!.clusters.map((c) => c.weight);
     expect([[10, 90], [90, 10]]).toContainEqual(weights);
     expect((await gatewayStatus()).versions.routes).toBe(parsed.version_info);
+  });
+
+  it('fails at once, with what Envoy said, on a mesh file it refuses, and the gateway keeps its routes', async () => {
+    const gateway = await gatewayStatus();
+    const rdsPath = path.join(ws.roots.stateDir, name, 'xds/gateway/rds.yaml');
+    const good = await readFile(rdsPath, 'utf8');
+    const version = (parse(good) as { version_info: string }).version_info;
+    // An unbalanced regular expression: valid YAML and a valid proto, refused by Envoy's RE2.
+    const refused = good.replace(/^version_info: .*$/m, 'version_info: "refused"').replace(/prefix: \/api\//, 'safe_regex: { regex: "(" }');
+    expect(refused).toContain('safe_regex');
+    const envoy = { envoy: 'gateway', pod: gateway.pod, socket: podPaths(ws.roots, name, gateway.pod).adminSocket };
+    const file = { envoy: 'gateway', path: rdsPath, kind: 'routes' as const, version: 'refused', text: refused };
+    const started = Date.now();
+    try {
+      const since = new Date();
+      const error = await waitForFiles(await writeMeshFiles([file]), [envoy], 60_000, since).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MeshFileRejectedError);
+      expect((error as Error).message).toContain('missing )');
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect((await gatewayStatus()).versions.routes).toBe(version);
+      expect((await get(https('/api/posts.json'))).status).toBe(200);
+    } finally {
+      const since = new Date();
+      await waitForFiles(await writeMeshFiles([{ ...file, version, text: good }]), [envoy], 30_000, since);
+    }
   });
 
   it('takes down one service while the rest keeps serving, then the whole mesh', async () => {

@@ -125,7 +125,8 @@ async function order(specName: string, gateway: GatewayAcme, envoy: WatchingEnvo
   const publish = () => {
     const write = async () => {
       const file = gateway.listeners([...pending].map(([token, keyAuthorization]) => ({ token, keyAuthorization })));
-      await waitForFiles(await writeMeshFiles([file]), [envoy], timeoutMs);
+      const since = new Date();
+      await waitForFiles(await writeMeshFiles([file]), [envoy], timeoutMs, since);
     };
     published = published.then(write, write);
     return published;

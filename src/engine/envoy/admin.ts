@@ -107,15 +107,6 @@ export async function statValue(socket: string, name: string): Promise<number> {
   return Number(json.stats?.find((s) => s.name === name)?.value ?? 0);
 }
 
-/** The sum of every stat whose name matches, e.g. the rejected updates of all route configs. */
-export async function sumStats(socket: string, pattern: RegExp): Promise<number> {
-  const json = await adminJson<{ stats?: { name: string; value?: number }[] }>(
-    socket,
-    `/stats?format=json&filter=${encodeURIComponent(pattern.source)}`,
-  );
-  return (json.stats ?? []).filter((s) => pattern.test(s.name)).reduce((sum, s) => sum + Number(s.value ?? 0), 0);
-}
-
 /**
  * The version of each SDS secret an Envoy runs, by secret name (the key material itself is
  * redacted by Envoy in the dump, and not read here).

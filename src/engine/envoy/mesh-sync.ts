@@ -2,9 +2,9 @@ import { readFile, rm } from 'node:fs/promises';
 import { MeshFileRejectedError, MeshTimeoutError, PodvoyError } from '../../errors.js';
 import { ENVOY_STATS } from '../../mesh/contract.js';
 import type { MeshFile } from '../../mesh/registry.js';
-import { clusterStatuses, statValue, sumStats, xdsVersions } from './admin.js';
+import { clusterStatuses, statValue, xdsVersions } from './admin.js';
 import { ensureDir, writeFileAtomic } from '../files.js';
-import { tailPodLogs } from '../podman/pods.js';
+import { refusalWatch } from './refusal.js';
 import path from 'node:path';
 
 /** An Envoy that watches mesh files: the gateway or a service's sidecar, reached by its admin socket. */
@@ -44,31 +44,24 @@ async function poll(what: string, timeoutMs: number, check: () => Promise<boolea
 }
 
 
-/** The counters a filesystem subscription bumps when Envoy refuses a file, by kind. */
-const REJECTED: Record<MeshFile['kind'], RegExp> = {
-  clusters: /^cluster_manager\.cds\.update_rejected$/,
-  listeners: /^listener_manager\.lds\.update_rejected$/,
-  routes: /\.rds\.[^.]+\.update_rejected$/,
-};
-
 /**
  * Waits until every Envoy watching a file reports that file's version through its admin API.
- * A file Envoy refuses fails at once, with what Envoy said, instead of at the time limit.
+ * A file Envoy refuses (its log says so since `writtenSince`, a moment before the files were
+ * written) fails within REFUSAL_LOOK_MS, with what Envoy said, instead of at the time limit.
  */
 export async function waitForFiles(
   files: readonly MeshFile[],
   envoys: readonly WatchingEnvoy[],
   timeoutMs: number,
+  writtenSince: Date,
 ): Promise<void> {
   for (const file of files) {
     for (const envoy of envoys.filter((e) => e.envoy === file.envoy)) {
-      const rejectedBefore = await sumStats(envoy.socket, REJECTED[file.kind]).catch(() => 0);
+      const refused = refusalWatch(envoy.pod, writtenSince);
       await poll(`${envoy.pod} to load ${file.path} (version ${file.version})`, timeoutMs, async () => {
         if ((await xdsVersions(envoy.socket))[file.kind] === file.version) return true;
-        if ((await sumStats(envoy.socket, REJECTED[file.kind]).catch(() => 0)) > rejectedBefore) {
-          const said = (await tailPodLogs(envoy.pod, 50)).split('\n').filter((l) => l.includes('update failure')).at(-1) ?? 'see `podvoy logs`';
-          throw new MeshFileRejectedError(file.path, envoy.pod, said.replace(/^.*update failure: /, ''));
-        }
+        const why = await refused();
+        if (why !== undefined) throw new MeshFileRejectedError(file.path, envoy.pod, why);
         return false;
       });
     }

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { CertificateError, NotDeployedError, PodvoyError } from '../../errors.js';
 import { SDS_FILES, SDS_SECRETS, renewalDue, type Identity, type MeshTlsPlan, type SdsFile, type SdsRenderer } from '../../mesh/identity.js';
 import { podPaths, type StateRoots } from '../../mesh/layout.js';
-import { secretVersions, sumStats } from '../envoy/admin.js';
+import { secretVersions } from '../envoy/admin.js';
+import { refusalWatch } from '../envoy/refusal.js';
 import { withLock } from '../rollout/lock.js';
 import { listPods } from '../podman/pods.js';
 import { PkiStore, sdsFileNames } from './store.js';
@@ -188,6 +189,8 @@ async function converge(store: PkiStore, plan: MeshTlsPlan, caSource: 'podvoy' |
   const caCert = new X509Certificate(pair.cert);
   const retiring = await store.readPreviousCa();
   const envoys = options.envoys === 'none' ? [] : await runningEnvoys(plan, options.roots);
+  // Before any file is written: an Envoy's refusal of one is in its log after this.
+  const since = new Date();
 
   const publish = async (kind: RotationStep['kind']) => {
     if (!options.publish) return;
@@ -200,7 +203,7 @@ async function converge(store: PkiStore, plan: MeshTlsPlan, caSource: 'podvoy' |
   };
 
   // 1. Trust every root a running Envoy's leaf may come from.
-  const trustChanged = await applyTrust(store, plan, [pair.cert, ...(retiring ? [retiring] : [])], envoys, options);
+  const trustChanged = await applyTrust(store, plan, [pair.cert, ...(retiring ? [retiring] : [])], envoys, options, since);
   if (retiring && trustChanged) await publish('trust');
 
   // 2. Reissue the leaves that are missing, due, from another CA, for another ID, or forced.
@@ -219,13 +222,13 @@ async function converge(store: PkiStore, plan: MeshTlsPlan, caSource: 'podvoy' |
     await issueFor(store, identity, ca, plan.lifetimeMs, now(), options.sds);
     renewed.push(identity.name);
   }
-  await applyCertificates(store, plan, envoys, options);
+  await applyCertificates(store, plan, envoys, options, since);
   if (retiring && renewed.length) await publish('certificates');
 
   // 3. A retired root goes once every leaf comes from the current one.
   if (retiring) {
     options.onProgress?.('dropping the previous mesh CA from the trust bundle');
-    await applyTrust(store, plan, [pair.cert], envoys, options);
+    await applyTrust(store, plan, [pair.cert], envoys, options, since);
     await store.dropPreviousCa();
   }
   for (const identity of plan.identities) await prune(store, identity);
@@ -259,7 +262,7 @@ function bundleName(bundle: string): string {
 }
 
 /** Writes the trust bundle of `roots` where it differs; says whether an Envoy's bundle changed. */
-async function applyTrust(store: PkiStore, plan: MeshTlsPlan, roots: readonly string[], envoys: readonly RunningEnvoy[], options: PkiOptions): Promise<boolean> {
+async function applyTrust(store: PkiStore, plan: MeshTlsPlan, roots: readonly string[], envoys: readonly RunningEnvoy[], options: PkiOptions, since: Date): Promise<boolean> {
   const bundle = roots.map((r) => (r.endsWith('\n') ? r : `${r}\n`)).join('');
   const changed: { identity: string; sds: SdsFile }[] = [];
   for (const identity of plan.identities) {
@@ -274,30 +277,29 @@ async function applyTrust(store: PkiStore, plan: MeshTlsPlan, roots: readonly st
     await store.writeIdentityFile(identity, SDS_FILES.trust, sds.text);
     changed.push({ identity: identity.name, sds });
   }
-  for (const { identity, sds } of changed) await waitForSecret(envoys.filter((e) => e.identity === identity), SDS_SECRETS.trust, sds.version, options);
+  for (const { identity, sds } of changed) await waitForSecret(envoys.filter((e) => e.identity === identity), SDS_SECRETS.trust, sds.version, options, since);
   return changed.length > 0;
 }
 
-async function applyCertificates(store: PkiStore, plan: MeshTlsPlan, envoys: readonly RunningEnvoy[], options: PkiOptions): Promise<void> {
+async function applyCertificates(store: PkiStore, plan: MeshTlsPlan, envoys: readonly RunningEnvoy[], options: PkiOptions, since: Date): Promise<void> {
   for (const identity of plan.identities.filter((i) => i.envoy)) {
     const text = await store.readIdentityFile(identity, SDS_FILES.certificate);
     const version = text && /^version_info: "([^"]+)"/m.exec(text)?.[1];
-    if (version) await waitForSecret(envoys.filter((e) => e.identity === identity.name), SDS_SECRETS.certificate, version, options);
+    if (version) await waitForSecret(envoys.filter((e) => e.identity === identity.name), SDS_SECRETS.certificate, version, options, since);
   }
 }
 
 /**
- * Waits until each Envoy runs the secret's version; a refused file fails at once. An Envoy that
- * has no such secret at all runs a config without mTLS (a pod that this play replaces because
- * mTLS was just turned on): there is nothing for it to load.
+ * Waits until each Envoy runs the secret's version; a file refused since `since` fails within
+ * REFUSAL_LOOK_MS. An Envoy that has no such secret at all runs a config without mTLS (a pod
+ * that this play replaces because mTLS was just turned on): there is nothing for it to load.
  */
-async function waitForSecret(envoys: readonly RunningEnvoy[], secret: string, version: string, options: PkiOptions): Promise<void> {
+async function waitForSecret(envoys: readonly RunningEnvoy[], secret: string, version: string, options: PkiOptions, since: Date): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   for (const envoy of envoys) {
     const subscribed = await secretVersions(envoy.socket).then((v) => secret in v, () => true);
     if (!subscribed) continue;
-    const rejected = new RegExp(`^sds\\.${secret}\\.update_rejected$`);
-    const before = await sumStats(envoy.socket, rejected).catch(() => 0);
+    const refused = refusalWatch(envoy.pod, since);
     const started = Date.now();
     for (;;) {
       const versions = await secretVersions(envoy.socket).catch((error: unknown) => {
@@ -305,9 +307,8 @@ async function waitForSecret(envoys: readonly RunningEnvoy[], secret: string, ve
         return {} as Record<string, string>;
       });
       if (versions[secret] === version) break;
-      if ((await sumStats(envoy.socket, rejected).catch(() => 0)) > before) {
-        throw new CertificateError(`Envoy in ${envoy.pod} refused the new ${secret} (version ${version}) and keeps the previous one. \`podvoy logs\` shows why.`);
-      }
+      const why = await refused();
+      if (why !== undefined) throw new CertificateError(`Envoy in ${envoy.pod} refused the new ${secret} (version ${version}) and keeps the previous one: ${why}`);
       if (Date.now() - started > timeoutMs) {
         throw new CertificateError(`Envoy in ${envoy.pod} did not load the new ${secret} (version ${version}) within ${(timeoutMs / 1000).toFixed(0)} s. \`podvoy logs\` shows what Envoy said.`);
       }

@@ -31,11 +31,12 @@ export function podPsArgs(specName?: string): string[] {
   return ['pod', 'ps', '--filter', filter, '--format', 'json'];
 }
 
-export function podLogsArgs(pod: string, options: { container?: string; follow?: boolean; tail?: number }): string[] {
+export function podLogsArgs(pod: string, options: { container?: string; follow?: boolean; tail?: number; since?: Date }): string[] {
   const args = ['pod', 'logs', '--names'];
   if (options.container) args.push('--container', options.container);
   if (options.follow) args.push('--follow');
   if (options.tail !== undefined) args.push('--tail', String(options.tail));
+  if (options.since) args.push('--since', options.since.toISOString());
   return [...args, pod];
 }
 

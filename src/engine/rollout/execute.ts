@@ -80,9 +80,10 @@ export async function executeRollout(
     if (!hasMesh) return;
     const files = deployment.meshFiles(registry);
     const missing = onlyMissing ? await snapshotMeshFiles(files) : undefined;
+    const since = new Date();
     const changed = await writeMeshFiles(missing ? files.filter((f) => missing.get(f.path) === undefined) : files);
     noteChanges(changed);
-    await waitForFiles(changed, watchingEnvoys(place, [...live.values()], watchers), timeoutMs);
+    await waitForFiles(changed, watchingEnvoys(place, [...live.values()], watchers), timeoutMs, since);
   };
   const noteChanges = (files: readonly MeshFile[]) => files.forEach((f) => meshChanges.add(f.path));
 
@@ -228,7 +229,8 @@ export async function executeRollout(
     await waitUntilReady(targetOfGateway(gateway, plan.network), options);
     const me: WatchingEnvoy = { envoy: GATEWAY, pod: gateway.pod, socket: gateway.paths.adminSocket };
     const registry = registryOf([...live.values()]);
-    await waitForFiles(deployment.meshFiles(registry).filter((f) => f.envoy === GATEWAY), [me], timeoutMs);
+    // A new gateway read its files as it started: a refusal is anywhere in its log.
+    await waitForFiles(deployment.meshFiles(registry).filter((f) => f.envoy === GATEWAY), [me], timeoutMs, new Date(0));
     await waitForHealthyHosts(me, hostsCalledBy(GATEWAY, registry), timeoutMs);
   }
 

@@ -46,9 +46,10 @@ export interface RetireOptions {
 export async function retirePods(place: DeploymentPlace, pods: readonly DeployedPod[], options: RetireOptions): Promise<void> {
   if (!pods.length) return;
   if (options.mesh) {
+    const since = new Date();
     const changed = await writeMeshFiles(options.mesh.files(registryOf(options.staying)));
     options.onMeshChange?.(changed);
-    await waitForFiles(changed, watchingEnvoys(place, options.staying, options.mesh.watchers), options.timeoutMs);
+    await waitForFiles(changed, watchingEnvoys(place, options.staying, options.mesh.watchers), options.timeoutMs, since);
     await Promise.all(
       pods
         .filter((p) => p.status === 'Running' && p.service !== GATEWAY)

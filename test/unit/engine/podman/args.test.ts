@@ -36,8 +36,8 @@ describe('podman argv builders', () => {
     ['podLogsArgs, no options', () => podLogsArgs(POD, {}), ['pod', 'logs', '--names', POD]],
     [
       'podLogsArgs, every option',
-      () => podLogsArgs(POD, { container: `${POD}-nginx`, follow: true, tail: 20 }),
-      ['pod', 'logs', '--names', '--container', `${POD}-nginx`, '--follow', '--tail', '20', POD],
+      () => podLogsArgs(POD, { container: `${POD}-nginx`, follow: true, tail: 20, since: new Date(Date.UTC(2026, 10, 29, 8, 46, 56, 989)) }),
+      ['pod', 'logs', '--names', '--container', `${POD}-nginx`, '--follow', '--tail', '20', '--since', '2026-11-29T08:46:56.989Z', POD],
     ],
     ['podLogsArgs, tail 0 is kept', () => podLogsArgs(POD, { tail: 0, follow: false }), ['pod', 'logs', '--names', '--tail', '0', POD]],
     [
