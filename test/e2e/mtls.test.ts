@@ -269,7 +269,7 @@ describe('a mesh with mtls: false', () => {
   let ws: Workspace;
   afterAll(async () => ws.cleanup());
 
-  it('keeps plain HTTP between its Envoys, and play says so', async () => {
+  it('keeps plain HTTP between its Envoys, and play says so; turning mTLS on and off replaces the pods', async () => {
     ws = await workspace('mesh');
     const name = uniqueName('mp');
     const file = await ws.writeSpec(
@@ -282,6 +282,26 @@ describe('a mesh with mtls: false', () => {
     const address = await addressOn(`${pod}-envoy`, `podvoy-${name}`);
     const plain = await curlOnNetwork(`podvoy-${name}`, ['-o', '/dev/null', '-w', '%{http_code}', `http://${address}:10000/`]);
     expect(plain).toMatchObject({ code: 0, stdout: '200' });
+
+    // Turned on: the running Envoys have no secret to wait for, and are replaced by ones that do.
+    await ws.writeSpec((await readFile(file, 'utf8')).replace('mtls: false\n', ''));
+    const on = await play(file, { roots: ws.roots });
+    expect(on.mtls).toBe('on');
+    expect(on.services.map((s) => [s.service, s.outcome])).toEqual([['blog', 'replaced'], ['gateway', 'replaced']]);
+    expect(on.certificates!.certificates.find((c) => c.identity === 'blog')!.envoys).toEqual([on.services[0]!.pod]);
+    const mtlsAddress = await addressOn(`${on.services[0]!.pod}-envoy`, `podvoy-${name}`);
+    const refused = await curlOnNetwork(`podvoy-${name}`, ['-o', '/dev/null', '-w', '%{http_code}', `http://${mtlsAddress}:10000/`]);
+    expect(refused.stdout).not.toBe('200');
+    const url = on.services.find((s) => s.service === 'gateway')!.url!;
+    expect((await fetch(url)).status).toBe(200);
+
+    // And off again.
+    await ws.writeSpec((await readFile(file, 'utf8')).replace(`name: ${name}\n`, `name: ${name}\nmtls: false\n`));
+    const off = await play(file, { roots: ws.roots });
+    expect(off.services.map((s) => [s.service, s.outcome])).toEqual([['blog', 'replaced'], ['gateway', 'replaced']]);
+    const plainAgain = await curlOnNetwork(`podvoy-${name}`, ['-o', '/dev/null', '-w', '%{http_code}', `http://${await addressOn(`${off.services[0]!.pod}-envoy`, `podvoy-${name}`)}:10000/`]);
+    expect(plainAgain).toMatchObject({ code: 0, stdout: '200' });
+    expect((await fetch(url)).status).toBe(200);
   });
 });
 

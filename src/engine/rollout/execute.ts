@@ -76,14 +76,15 @@ export async function executeRollout(
   // The registry is what serves: podvoy keeps no other record of it.
   const wanted = new Set([...deployment.spec.services.map((s) => s.name), ...(deployment.gateway ? [GATEWAY] : [])]);
   const live = new Map(existing.filter((p) => p.status === 'Running' && wanted.has(p.service)).map((p) => [p.name, p]));
-  const syncMesh = async (registry: Registry, onlyMissing = false): Promise<void> => {
+  /** Writes the mesh files of `registry` and waits until the Envoys of `serving` (every live pod by default) run them. */
+  const syncMesh = async (registry: Registry, options: { onlyMissing?: boolean; serving?: readonly DeployedPod[] } = {}): Promise<void> => {
     if (!hasMesh) return;
     const files = deployment.meshFiles(registry);
-    const missing = onlyMissing ? await snapshotMeshFiles(files) : undefined;
+    const missing = options.onlyMissing ? await snapshotMeshFiles(files) : undefined;
     const since = new Date();
     const changed = await writeMeshFiles(missing ? files.filter((f) => missing.get(f.path) === undefined) : files);
     noteChanges(changed);
-    await waitForFiles(changed, watchingEnvoys(place, [...live.values()], watchers), timeoutMs, since);
+    await waitForFiles(changed, watchingEnvoys(place, options.serving ?? [...live.values()], watchers), timeoutMs, since);
   };
   const noteChanges = (files: readonly MeshFile[]) => files.forEach((f) => meshChanges.add(f.path));
 
@@ -107,7 +108,7 @@ export async function executeRollout(
       sds: meshTls.sds,
       onProgress: progress,
       timeoutMs,
-      ...(live.size ? {} : { envoys: 'none' as const }),
+      ...(live.size ? { running: [...live.values()] } : { envoys: 'none' as const }),
     });
   // The network is made meanwhile; a deployment that had no pod keeps none if this play fails.
   const network = starts.length ? settle(ensureNetwork(plan.network, plan.spec)) : Promise.resolve({ value: false });
@@ -122,7 +123,7 @@ export async function executeRollout(
   const snapshot = await snapshotMeshFiles(deployment.meshFiles(deployment.registry));
   // New Envoys need their mesh files to exist; changes to existing files wait until the new pods
   // are registered, so that no route points at a service before it has a pod.
-  await syncMesh(registryOf([...live.values()]), true);
+  await syncMesh(registryOf([...live.values()]), { onlyMissing: true });
   const fresh = starts.filter((s) => s.action !== 'restart');
   const written = await Promise.allSettled(fresh.map((s) => writePodFiles(s)));
   const unwritten = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -187,13 +188,18 @@ export async function executeRollout(
       if (plan.starts.length) progress('registering new pods in the mesh');
       const registry = registryOf([...live.values()]);
       const files = deployment.meshFiles(registry);
+      // The Envoys of pods this play replaces are not waited for: their files are now their
+      // replacements', which a replaced Envoy may be unable to load (one without mTLS has no
+      // certificate for clusters that want one), and the pods they route to serve until then.
+      const replaced = new Set(plan.retire.map((p) => p.name));
+      const staying = [...live.values()].filter((p) => !replaced.has(p.name));
       // Only a changed clusters file can give an Envoy new hosts: a route change asks nothing first.
-      const gaining = watchingEnvoys(place, [...live.values()], watchers).filter((envoy) => {
+      const gaining = watchingEnvoys(place, staying, watchers).filter((envoy) => {
         const clusters = files.find((f) => f.envoy === envoy.envoy && f.kind === 'clusters');
         return clusters !== undefined && snapshot.get(clusters.path) !== clusters.text;
       });
       const seen = await Promise.all(gaining.map((envoy) => hostsSeen(envoy)));
-      await syncMesh(registry);
+      await syncMesh(registry, { serving: staying });
       // The gateway, and each sidecar that calls upstreams, must see its new hosts healthy
       // (resolved, health-checked) before play returns or drains what they replace.
       await Promise.all(
@@ -213,6 +219,8 @@ export async function executeRollout(
     for (const pod of started) live.delete(pod);
     await removePods(started, 0).catch(() => {});
     await Promise.all(fresh.map((s) => removePodFiles(place, s.pod)));
+    // The files first: a pod started again below reads them as it starts.
+    await restoreMeshFiles(snapshot);
     if (stopped.length) {
       await podman(podStartArgs(stopped.map((p) => p.name)));
       stopped.forEach((p) => live.set(p.name, p));
@@ -220,7 +228,6 @@ export async function executeRollout(
         stopped.map((pod) => waitUntilReady(targetOfDeployed(pod, adminSocketOf(place, pod.name), plan.network), options)),
       );
     }
-    await restoreMeshFiles(snapshot);
     await dropNetwork();
     throw error;
   }
@@ -231,7 +238,10 @@ export async function executeRollout(
     const registry = registryOf([...live.values()]);
     // A new gateway read its files as it started: a refusal is anywhere in its log.
     await waitForFiles(deployment.meshFiles(registry).filter((f) => f.envoy === GATEWAY), [me], timeoutMs, new Date(0));
-    await waitForHealthyHosts(me, hostsCalledBy(GATEWAY, registry), timeoutMs);
+    // Pods this play replaces are not waited for: they go next, and may not even speak the new
+    // gateway's protocol (plain HTTP where it wants mTLS).
+    const replaced = new Set(plan.retire.map((p) => p.name));
+    await waitForHealthyHosts(me, hostsCalledBy(GATEWAY, registryOf([...live.values()].filter((p) => !replaced.has(p.name)))), timeoutMs);
   }
 
   /** The registered pods an Envoy routes to, as hosts of its clusters. */
@@ -267,8 +277,8 @@ export async function executeRollout(
     removed: plan.removed.map((p) => p.name),
     meshChanges: [...meshChanges].sort(),
     ...(acme ? { acme } : {}),
-    // Listed again: the Envoys serving each certificate are the pods that run now.
-    ...(certificates ? { certificates: { ...(await listMeshCertificates(plan.spec, { roots: deployment.roots })), renewed: certificates.renewed } } : {}),
+    // Described again: the Envoys serving each certificate are the pods that run now.
+    ...(certificates ? { certificates: { ...(await listMeshCertificates(plan.spec, { roots: deployment.roots, running: [...live.values()] })), renewed: certificates.renewed } } : {}),
   };
 }
 
