@@ -273,7 +273,17 @@ describe('a mesh with mtls: false', () => {
     ws = await workspace('mesh');
     const name = uniqueName('mp');
     const file = await ws.writeSpec(
-      [`name: ${name}`, 'mtls: false', 'gateway:', `  http: ${await freePort()}`, '  routes: [{service: blog}]', 'services:', '  blog: {static: ./blog}', ''].join('\n'),
+      [
+        `name: ${name}`,
+        'mtls: false',
+        'gateway:',
+        `  http: ${await freePort()}`,
+        '  routes: [{service: blog}]',
+        'services:',
+        "  blog: {static: ./blog, upstreams: {api: 9001}, proxy: {'/blog-api/': api}}",
+        '  api: {static: ./api, health: /api/posts.json}',
+        '',
+      ].join('\n'),
     );
     const out = await cli(['play', file], { PODVOY_STATE_DIR: ws.roots.stateDir, PODVOY_RUN_DIR: ws.roots.runDir });
     expect(out.code, out.stderr).toBe(0);
@@ -287,21 +297,24 @@ describe('a mesh with mtls: false', () => {
     await ws.writeSpec((await readFile(file, 'utf8')).replace('mtls: false\n', ''));
     const on = await play(file, { roots: ws.roots });
     expect(on.mtls).toBe('on');
-    expect(on.services.map((s) => [s.service, s.outcome])).toEqual([['blog', 'replaced'], ['gateway', 'replaced']]);
+    expect(on.services.map((s) => [s.service, s.outcome])).toEqual([['blog', 'replaced'], ['api', 'replaced'], ['gateway', 'replaced']]);
     expect(on.certificates!.certificates.find((c) => c.identity === 'blog')!.envoys).toEqual([on.services[0]!.pod]);
     const mtlsAddress = await addressOn(`${on.services[0]!.pod}-envoy`, `podvoy-${name}`);
     const refused = await curlOnNetwork(`podvoy-${name}`, ['-o', '/dev/null', '-w', '%{http_code}', `http://${mtlsAddress}:10000/`]);
     expect(refused.stdout).not.toBe('200');
     const url = on.services.find((s) => s.service === 'gateway')!.url!;
     expect((await fetch(url)).status).toBe(200);
+    // The blog's sidecar calls the api's over mTLS now.
+    expect((await fetch(`${url}blog-api/posts.json`)).status).toBe(200);
 
     // And off again.
     await ws.writeSpec((await readFile(file, 'utf8')).replace(`name: ${name}\n`, `name: ${name}\nmtls: false\n`));
     const off = await play(file, { roots: ws.roots });
-    expect(off.services.map((s) => [s.service, s.outcome])).toEqual([['blog', 'replaced'], ['gateway', 'replaced']]);
+    expect(off.services.map((s) => [s.service, s.outcome])).toEqual([['blog', 'replaced'], ['api', 'replaced'], ['gateway', 'replaced']]);
     const plainAgain = await curlOnNetwork(`podvoy-${name}`, ['-o', '/dev/null', '-w', '%{http_code}', `http://${await addressOn(`${off.services[0]!.pod}-envoy`, `podvoy-${name}`)}:10000/`]);
     expect(plainAgain).toMatchObject({ code: 0, stdout: '200' });
     expect((await fetch(url)).status).toBe(200);
+    expect((await fetch(`${url}blog-api/posts.json`)).status).toBe(200);
   });
 });
 

@@ -201,10 +201,11 @@ export async function executeRollout(
       const seen = await Promise.all(gaining.map((envoy) => hostsSeen(envoy)));
       await syncMesh(registry, { serving: staying });
       // The gateway, and each sidecar that calls upstreams, must see its new hosts healthy
-      // (resolved, health-checked) before play returns or drains what they replace.
+      // (resolved, health-checked) before play returns or drains what they replace; not the
+      // replaced pods, which may not speak its protocol (mTLS turned on or off).
       await Promise.all(
         gaining.map((envoy, i) =>
-          waitForHealthyHosts(envoy, hostsCalledBy(envoy.envoy, registry).filter((h) => !seen[i]!.has(hostKey(h.cluster, h.pod))), timeoutMs),
+          waitForHealthyHosts(envoy, hostsCalledBy(envoy.envoy, registry).filter((h) => !replaced.has(h.pod) && !seen[i]!.has(hostKey(h.cluster, h.pod))), timeoutMs),
         ),
       );
     }
