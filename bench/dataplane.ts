@@ -31,6 +31,8 @@ export const PATHS = {
 } as const;
 /** The tries compare designs, not sizes: they run with the small file only. */
 const TRIES: readonly PathId[] = ['g', 'h', 'i', 'j'];
+/** The order of a round: every path, each compared pair side by side. */
+const PAIRED_ORDER: readonly PathId[] = ['a', 'b', 'd', 'j', 'c', 'e', 'f', 'g', 'h', 'i'];
 /** The reference Envoy on each path that has one, by its key in `References`. */
 const REFERENCE_OF: Partial<Record<PathId, keyof References>> = { d: 'sidecar', f: 'gatewayH2', g: 'gatewayH1', h: 'toTcpNginx', i: 'toUnixNginx', j: 'sidecarOnHost' };
 export type PathId = keyof typeof PATHS;
@@ -173,13 +175,20 @@ async function measurePaths(mesh: BenchMesh, refs: References, options: DataPlan
   let peakUnderLoad: Record<string, Rss> = {};
 
   const pathsOf = (size: Size) => ids.filter((id) => size === '1KiB' || !TRIES.includes(id));
+  // Each of podvoy's Envoys next to its reference ((b) (d), (e) (f)), the whole order reversed
+  // every other round: the two of a pair are measured within seconds of each other, in turn
+  // first, so that the machine's drift falls on both.
+  const roundOrder = (size: Size, round: number) => {
+    const order = PAIRED_ORDER.filter((id) => pathsOf(size).includes(id));
+    return round % 2 === 0 ? order.reverse() : order;
+  };
   // Connections, caches and Envoy's lazily built state warm up once, unmeasured.
   for (const size of sizes) for (const id of pathsOf(size)) await maxRate(targets(mesh, refs, PAYLOADS[size])[id], 1);
 
   for (let round = 1; round <= options.rounds; round++) {
     for (const size of sizes) {
       const t = targets(mesh, refs, PAYLOADS[size]);
-      for (const id of pathsOf(size)) {
+      for (const id of roundOrder(size, round)) {
         say(`data plane round ${round}/${options.rounds}: ${size} (${id}) maximum rate`);
         const run = () => sampleDuring(options.processes, () => maxRate(t[id], options.maxSeconds));
         const reference = REFERENCE_OF[id];
@@ -190,7 +199,7 @@ async function measurePaths(mesh: BenchMesh, refs: References, options: DataPlan
         const cpuUsPerRequest = Object.fromEntries(Object.entries(cpu.seconds).map(([k, sec]) => [k, (sec * 1e6) / rate.requests]));
         max.set(key(size, id), [...(max.get(key(size, id)) ?? []), { ...rate, cpuUsPerRequest, machineBusy: cpu.machineBusy }]);
       }
-      for (const id of pathsOf(size)) {
+      for (const id of roundOrder(size, round)) {
         say(`data plane round ${round}/${options.rounds}: ${size} (${id}) at ${options.rate} requests/s`);
         fixed.set(key(size, id), [...(fixed.get(key(size, id)) ?? []), await fixedRate(t[id], options.rate, options.fixedSeconds)]);
       }

@@ -43,7 +43,7 @@ export function renderMarkdown(r: Results): string {
     '',
     `Maximum rate: wrk, ${MAX_LOAD.threads} thread, ${MAX_LOAD.connections} connections, ${dp.options.maxSeconds} s. ` +
       `Latency: h2load at a fixed ${dp.options.rate} requests/s (${FIXED_LOAD.clients} HTTP/1.1 connections), ${dp.options.fixedSeconds} s. ` +
-      `Paths interleaved, median of ${dp.options.rounds} rounds; (a), (b), (d), (h), (i), (j) run inside the site pod's network namespace, (e), (f), (g) inside the gateway pod's, (c) from the host to the gateway's HTTP port. ` +
+      `Paths interleaved (each of podvoy's Envoys next to its reference, the order reversed every other round), median of ${dp.options.rounds} rounds (the goals against a reference take the median of the rounds' ratios); (a), (b), (d), (h), (i), (j) run inside the site pod's network namespace, (e), (f), (g) inside the gateway pod's, (c) from the host to the gateway's HTTP port. ` +
       'A reference Envoy is the smallest configuration that does the same hop (one listener, one route, one static cluster, no access log, the same concurrency), ' +
       "run as podvoy runs its Envoys: from the same image, in a container of the pod it is compared in, with the same user and security settings: " +
       "(b) against (d) is what podvoy's sidecar configuration costs, (e) against (f) its gateway's. The tries, with the small file: (g) against (f) is HTTP/1.1 against HTTP/2 from the gateway to the sidecars; (i) against (h) a unix socket against loopback TCP between a sidecar and nginx (a second nginx serving the same site on both); " +
