@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { stringify } from 'yaml';
 import { GATEWAY_TLS, IN_POD } from '../mesh/contract.js';
 import type { SdsFile } from '../mesh/identity.js';
+import { watchedFile } from './watched-file.js';
 
 /**
  * The gateway's certificate with ACME: an SDS file in its TLS directory names the certificate
@@ -34,21 +33,14 @@ export function gatewayCertificateSds(): object {
 
 /** The SDS file naming the gateway's certificate and key by their file names in its TLS directory. */
 export function renderGatewaySdsCertificate(files: { readonly cert: string; readonly key: string }): SdsFile {
-  const body = stringify(
+  return watchedFile([
     {
-      resources: [
-        {
-          '@type': SECRET_TYPE,
-          name: GATEWAY_TLS.secret,
-          tls_certificate: {
-            certificate_chain: { filename: `${IN_POD.tlsDir}/${files.cert}` },
-            private_key: { filename: `${IN_POD.tlsDir}/${files.key}` },
-          },
-        },
-      ],
+      '@type': SECRET_TYPE,
+      name: GATEWAY_TLS.secret,
+      tls_certificate: {
+        certificate_chain: { filename: `${IN_POD.tlsDir}/${files.cert}` },
+        private_key: { filename: `${IN_POD.tlsDir}/${files.key}` },
+      },
     },
-    { lineWidth: 0 },
-  );
-  const version = createHash('sha256').update(body).digest('hex').slice(0, 12);
-  return { version, text: `# Rendered by podvoy; Envoy watches this file. Do not edit.\nversion_info: "${version}"\n${body}` };
+  ]);
 }

@@ -299,7 +299,7 @@ export function renderMeshTlsSecret(spec: Pick<Spec, 'name'>, secret: MeshTlsSec
  * old certificate, so the SDS files name each PEM file through `..data`: complete at the rename.
  */
 function throughSwappedData(sdsText: string): string {
-  return sdsText.replaceAll(`filename: ${IN_POD.meshTlsDir}/`, `filename: ${IN_POD.meshTlsDir}/${KUBELET_DATA_LINK}/`);
+  return sdsText.replaceAll(`"filename": "${IN_POD.meshTlsDir}/`, `"filename": "${IN_POD.meshTlsDir}/${KUBELET_DATA_LINK}/`);
 }
 
 /** The link a kubelet swaps to update a ConfigMap or Secret volume (its AtomicWriter). */

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { stringify } from 'yaml';
 import { IN_POD } from '../mesh/contract.js';
 import { SDS_FILES, SDS_SECRETS, spiffeId, type SdsFile, type SdsRenderer } from '../mesh/identity.js';
+import { watchedFile } from './watched-file.js';
 
 /**
  * The Envoy side of the mesh's mTLS, as xDS objects: transport sockets that take their
@@ -58,9 +57,7 @@ export const SDS_RENDERER: SdsRenderer = {
 };
 
 function sdsFile(secret: object): SdsFile {
-  const body = stringify({ resources: [{ '@type': TYPES.secret, ...secret }] }, { lineWidth: 0 });
-  const version = createHash('sha256').update(body).digest('hex').slice(0, 12);
-  return { version, text: `# Rendered by podvoy; Envoy watches this file. Do not edit.\nversion_info: "${version}"\n${body}` };
+  return watchedFile([{ '@type': TYPES.secret, ...secret }]);
 }
 
 /** The SDS file naming an identity's certificate and key, by their file names in the directory. */

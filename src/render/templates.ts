@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import Handlebars from 'handlebars';
+import { yamlSafeJson } from './watched-file.js';
 
 /** The templates under `templates/`, by the name of the file they render. */
 export const TEMPLATE_NAMES = ['pod.yaml', 'nginx.conf', 'sidecar-envoy.yaml', 'gateway-pod.yaml', 'gateway-envoy.yaml'] as const;
@@ -9,14 +10,10 @@ export const PARTIAL_NAMES = ['envoy-container.yaml', 'admin-listeners.yaml', 'a
 export type PartialName = (typeof PARTIAL_NAMES)[number];
 export type TemplateSources = Readonly<Record<TemplateName | PartialName, string>>;
 
-/**
- * A quoted scalar for YAML. Strict mode does not check helper arguments, so a missing value is
- * refused here. JSON leaves U+0085, U+2028 and U+2029 raw, and YAML 1.1 parsers (podman's)
- * read them as line breaks: they are escaped too.
- */
+/** A quoted scalar for YAML. Strict mode does not check helper arguments, so a missing value is refused here. */
 function json(value: unknown): string {
   if (value === undefined) throw new Error('podvoy bug: a template asked for a value that is not there');
-  return JSON.stringify(value).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return yamlSafeJson(value);
 }
 
 export type Templates = Readonly<Record<TemplateName, (context: object) => string>>;

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { stringify } from 'yaml';
 import type { Gateway, Route, Service, Spec } from '../spec/model.js';
 import path from 'node:path';
 import { IN_POD, POD_PORTS, XDS_FILES, clusterName } from '../mesh/contract.js';
@@ -10,6 +8,7 @@ import { servicesCalledBy, type MeshFile, type Registry } from '../mesh/registry
 import { envoyJsonLogFormat } from './access-log.js';
 import { ACME_CHALLENGE_PREFIX, gatewayCertificateSds, type AcmeChallenge } from './gateway-tls.js';
 import { SECURITY_HEADERS } from './edge-headers.js';
+import { watchedFile } from './watched-file.js';
 import { upstreamTransportSocket } from './mesh-tls.js';
 
 /**
@@ -38,11 +37,6 @@ export interface XdsFile {
   readonly text: string;
 }
 
-function discoveryResponse(resources: readonly object[]): XdsFile {
-  const body = stringify({ resources }, { lineWidth: 0 });
-  const version = createHash('sha256').update(body).digest('hex').slice(0, 12);
-  return { version, text: `# Rendered by podvoy; Envoy watches this file. Do not edit.\nversion_info: "${version}"\n${body}` };
-}
 
 /**
  * A cluster reaching a service's sidecars over HTTP/2 by the pods' DNS names. Active health
@@ -98,12 +92,12 @@ function serviceCluster(spec: Spec, service: Service, pods: readonly string[]): 
 
 /** The gateway's clusters: one per service, with the pods registered for it. */
 export function renderGatewayClusters(spec: Spec, registry: Registry): XdsFile {
-  return discoveryResponse(servicesCalledBy(spec, GATEWAY).map((s) => serviceCluster(spec, s, registry[s.name] ?? [])));
+  return watchedFile(servicesCalledBy(spec, GATEWAY).map((s) => serviceCluster(spec, s, registry[s.name] ?? [])));
 }
 
 /** A sidecar's clusters: one per upstream it calls. */
 export function renderSidecarClusters(spec: Spec, service: Service, registry: Registry): XdsFile {
-  return discoveryResponse(servicesCalledBy(spec, service.name).map((s) => serviceCluster(spec, s, registry[s.name] ?? [])));
+  return watchedFile(servicesCalledBy(spec, service.name).map((s) => serviceCluster(spec, s, registry[s.name] ?? [])));
 }
 
 function routeAction(route: Route): object {
@@ -146,7 +140,7 @@ export function renderGatewayRoutes(gateway: Gateway): XdsFile {
   // The edge adds the security headers to every answer, its own included, unless the service
   // behind it already set them (its sidecar does, with the service's CSP).
   const security = SECURITY_HEADERS.map((h) => ({ header: h, append_action: 'ADD_IF_ABSENT' }));
-  return discoveryResponse([
+  return watchedFile([
     {
       '@type': TYPES.routes,
       name: 'gateway',
@@ -257,7 +251,7 @@ export function renderGatewayListeners(
     filter_chains: [filterChain],
   });
   if (!gateway.https) {
-    return discoveryResponse([listener('http', POD_PORTS.gatewayHttp, { filters: [httpConnectionManager('http', RDS, json)] })]);
+    return watchedFile([listener('http', POD_PORTS.gatewayHttp, { filters: [httpConnectionManager('http', RDS, json)] })]);
   }
   const redirect = {
     route_config: {
@@ -274,7 +268,7 @@ export function renderGatewayListeners(
       ],
     },
   };
-  return discoveryResponse([
+  return watchedFile([
     listener('http', POD_PORTS.gatewayHttp, { filters: [httpConnectionManager('http', redirect, json)] }),
     listener('https', POD_PORTS.gatewayHttps, {
       filters: [httpConnectionManager('https', RDS, json)],

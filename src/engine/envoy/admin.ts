@@ -65,35 +65,35 @@ export async function clusterStatuses(socket: string): Promise<ClusterStatus[]> 
   }));
 }
 
-/** The versions of the xDS files an Envoy runs, by file kind; absent until it has loaded one. */
+/** The versions of the xDS files an Envoy last accepted, by file kind; absent until it has accepted one. */
 export interface XdsVersions {
   clusters?: string;
   listeners?: string;
   routes?: string;
 }
 
-interface ConfigDump {
-  configs?: { '@type': string; version_info?: string }[];
+/**
+ * The version of every file an Envoy watches that it last accepted, by its subscription's stat
+ * name: each subscription's `version_text`, which Envoy sets on every file it accepts. Not the
+ * config dump's versions: a file whose resources did not change (the same mesh written by
+ * another podvoy release) is accepted, but the dump keeps the version of the last real change,
+ * and a wait for the new one would never end.
+ */
+async function acceptedVersions(socket: string): Promise<Map<string, string>> {
+  const json = await adminJson<{ stats?: { name: string; value?: unknown }[] }>(socket, `/stats?format=json&filter=${encodeURIComponent('\\.version_text$')}`);
+  return new Map((json.stats ?? []).filter((s) => typeof s.value === 'string').map((s) => [s.name, s.value as string]));
 }
 
-/**
- * Asks for the versions only (a full config dump is over 100 KB on a gateway, and a mesh
- * change polls this): the CDS and LDS versions from the top of their dumps, the RDS version
- * from the dynamic route configs.
- */
+/** The xDS versions an Envoy last accepted (its routes: every route subscription agreeing). */
 export async function xdsVersions(socket: string): Promise<XdsVersions> {
-  const [dumps, routes] = await Promise.all([
-    adminJson<ConfigDump>(socket, '/config_dump?mask=version_info'),
-    adminJson<ConfigDump>(socket, '/config_dump?resource=dynamic_route_configs&mask=version_info'),
-  ]);
+  const accepted = await acceptedVersions(socket);
+  const routes = new Set([...accepted].filter(([name]) => /\.rds\.[^.]+\.version_text$/.test(name)).map(([, v]) => v));
   const versions: XdsVersions = {};
-  for (const config of dumps.configs ?? []) {
-    const type = config['@type'];
-    if (type.endsWith('.ClustersConfigDump') && config.version_info) versions.clusters = config.version_info;
-    if (type.endsWith('.ListenersConfigDump') && config.version_info) versions.listeners = config.version_info;
-  }
-  const route = routes.configs?.[0]?.version_info;
-  if (route) versions.routes = route;
+  const clusters = accepted.get('cluster_manager.cds.version_text');
+  const listeners = accepted.get('listener_manager.lds.version_text');
+  if (clusters) versions.clusters = clusters;
+  if (listeners) versions.listeners = listeners;
+  if (routes.size === 1) versions.routes = [...routes][0]!;
   return versions;
 }
 
@@ -107,13 +107,12 @@ export async function statValue(socket: string, name: string): Promise<number> {
   return Number(json.stats?.find((s) => s.name === name)?.value ?? 0);
 }
 
-/**
- * The version of each SDS secret an Envoy runs, by secret name (the key material itself is
- * redacted by Envoy in the dump, and not read here).
- */
+/** The version of each SDS secret an Envoy last accepted, by secret name; a secret it has none of is absent. */
 export async function secretVersions(socket: string): Promise<Record<string, string>> {
-  const dump = await adminJson<{ configs?: { name?: string; version_info?: string }[] }>(socket, '/config_dump?resource=dynamic_active_secrets');
   const versions: Record<string, string> = {};
-  for (const secret of dump.configs ?? []) if (secret.name && secret.version_info) versions[secret.name] = secret.version_info;
+  for (const [name, version] of await acceptedVersions(socket)) {
+    const secret = /^sds\.(.+)\.version_text$/.exec(name)?.[1];
+    if (secret && version) versions[secret] = version;
+  }
   return versions;
 }

@@ -66,10 +66,10 @@ describe('mesh certificates', () => {
 
   it('renders SDS files that name files only, versioned by their content', () => {
     const a = renderSdsCertificate({ cert: '1.cert.pem', key: '1.key.pem' });
-    expect(a.text).toContain('filename: /etc/podvoy/mesh-tls/1.key.pem');
+    expect(a.text).toContain('"filename": "/etc/podvoy/mesh-tls/1.key.pem"');
     expect(a.text).not.toMatch(/BEGIN|inline/);
     expect(renderSdsCertificate({ cert: '2.cert.pem', key: '2.key.pem' }).version).not.toBe(a.version);
-    expect(renderSdsTrust('trust-x.pem').text).toContain('trusted_ca:\n        filename: /etc/podvoy/mesh-tls/trust-x.pem');
+    expect(renderSdsTrust('trust-x.pem').text).toMatch(/"trusted_ca": \{\n +"filename": "\/etc\/podvoy\/mesh-tls\/trust-x\.pem"/);
   });
 
   it('reads back which files an SDS file names, so that the others can go', () => {

@@ -63,7 +63,7 @@ describe('Kubernetes manifests', () => {
     const { objects } = render(MESH);
     const envoy = find(objects, 'Deployment', 'web').spec.template.spec.initContainers[0];
     expect(envoy.volumeMounts.find((m: any) => m.name === 'mesh')).toEqual({ name: 'mesh', mountPath: '/etc/podvoy/xds', readOnly: true });
-    expect(find(objects, 'ConfigMap', 'web-mesh').data['cds.yaml']).toContain('address: api.podvoy-k.svc.cluster.local.');
+    expect(find(objects, 'ConfigMap', 'web-mesh').data['cds.yaml']).toContain('"address": "api.podvoy-k.svc.cluster.local."');
     expect(find(objects, 'Service', 'api').spec).toMatchObject({ clusterIP: 'None' });
   });
 
@@ -155,10 +155,10 @@ describe('Kubernetes manifests', () => {
     };
     const data = renderMeshTlsSecret({ name: 'k' }, { name: 'web-mesh-tls', workload: 'web' }, files).data as Record<string, string>;
     const text = (key: string) => Buffer.from(data[key]!, 'base64').toString();
-    expect(text('sds-certificate.yaml')).toContain('filename: /etc/podvoy/mesh-tls/..data/ab.cert.pem');
-    expect(text('sds-certificate.yaml')).toContain('filename: /etc/podvoy/mesh-tls/..data/ab.key.pem');
+    expect(text('sds-certificate.yaml')).toContain('"filename": "/etc/podvoy/mesh-tls/..data/ab.cert.pem"');
+    expect(text('sds-certificate.yaml')).toContain('"filename": "/etc/podvoy/mesh-tls/..data/ab.key.pem"');
     expect(text('sds-certificate.yaml')).not.toMatch(/mesh-tls\/ab\./);
-    expect(text('sds-trust.yaml')).toContain('filename: /etc/podvoy/mesh-tls/..data/trust-1.pem');
+    expect(text('sds-trust.yaml')).toContain('"filename": "/etc/podvoy/mesh-tls/..data/trust-1.pem"');
     expect(text('ab.cert.pem')).toBe(files['ab.cert.pem']);
   });
 
@@ -210,14 +210,14 @@ describe('Kubernetes manifests', () => {
       items: [{ key: 'tls.crt', path: 'cert.pem' }, { key: 'tls.key', path: 'key.pem' }],
     });
     expect(pod.securityContext.fsGroup).toBe(101);
-    expect(find(objects, 'ConfigMap', 'gateway-mesh').data['lds.yaml']).toContain('port_redirect: 30443');
+    expect(find(objects, 'ConfigMap', 'gateway-mesh').data['lds.yaml']).toContain('"port_redirect": 30443');
     expect(objects.some((o) => o.kind === 'Secret')).toBe(false);
   });
 
   it('with a LoadBalancer, serves and redirects on the spec ports', () => {
     const { objects } = render(`${MESH.replace('30080', '8081').replace('30443', '8443')}kubernetes: {expose: LoadBalancer}\n`);
     expect(find(objects, 'Service', 'gateway').spec).toMatchObject({ type: 'LoadBalancer', ports: [{ port: 8081 }, { port: 8443 }] });
-    expect(find(objects, 'ConfigMap', 'gateway-mesh').data['lds.yaml']).toContain('port_redirect: 8443');
+    expect(find(objects, 'ConfigMap', 'gateway-mesh').data['lds.yaml']).toContain('"port_redirect": 8443');
   });
 
   it('lets the cluster pick a node port out of the spec range, except where a redirect needs it', () => {

@@ -148,7 +148,7 @@ describe('describeRollout', () => {
     expect(shown.pods.map((p) => p.action)).toEqual(['unchanged', 'unchanged', 'unchanged']);
     expect(shown.meshFiles.map((f) => [f.path, f.envoy])).toEqual([['xds/gateway/rds.yaml', 'gateway']]);
     expect(shown.meshFiles[0]!.patch).toContain('--- a/xds/gateway/rds.yaml\n+++ b/xds/gateway/rds.yaml\n');
-    expect(shown.meshFiles[0]!.patch).toMatch(/^\+ +weight: 10$/m);
+    expect(shown.meshFiles[0]!.patch).toMatch(/^\+ +"weight": 10$/m);
   });
 
   it('names what a replacement replaces and which Envoys stop', () => {
