@@ -102,12 +102,12 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
         : '')),
   );
 
-  for (const m of [r.meshChange, r.meshChangeCli]) {
+  for (const [m, mtlsOn] of [[r.meshChange, false], [r.meshChangeCli, false], ...(r.meshChangeCliMtls ? [[r.meshChangeCliMtls, true] as const] : [])] as const) {
     // The issue's limits: 250 ms through the library, 300 ms through the CLI (a new process each).
     const limit = m.via === 'cli' ? 300 : 250;
     goals.push(
       goal(
-        `a mesh change served within ${limit} ms at p99, no Envoy restarted (${m.changes} changes, ${m.via === 'cli' ? 'podvoy play CLI' : "the library's play"})`,
+        `a mesh change served within ${limit} ms at p99, no Envoy restarted (${m.changes} changes, ${m.via === 'cli' ? 'podvoy play CLI' : "the library's play"}${mtlsOn ? ', mTLS on' : ''})`,
         m.servedP99Ms <= limit && m.envoysRestarted.length === 0,
         () =>
           [

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { podPaths } from '../src/mesh/layout.js';
-import { playBenchMesh } from './bench-mesh.js';
+import { playBenchMesh, type BenchMesh } from './bench-mesh.js';
 import { measureCompression } from './compression.js';
 import { parentPid } from './cpu.js';
 import { measureDataPlane } from './dataplane.js';
@@ -98,6 +98,19 @@ async function kubeOnly(): Promise<void> {
   process.stdout.write(`${markdown}\n`);
 }
 
+/** The route /whoami.txt moved between the mesh's two services, each change served once the gateway answers from the other. */
+function changeTargetOf(mesh: BenchMesh): MeshChangeTarget {
+  return {
+    name: mesh.name,
+    roots: mesh.ws.roots,
+    probeUrl: `${mesh.gatewayUrl}/whoami.txt`,
+    async change(i) {
+      const to = i % 2 === 0 ? 'alt' : 'site';
+      return { file: await mesh.routeWhoamiTo(to), served: (res) => res.status === 200 && res.body.trim() === to };
+    },
+  };
+}
+
 async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'mtls') return mtlsOnly();
   if (process.env.BENCH_ONLY === 'observe') return observeOnly();
@@ -124,6 +137,8 @@ async function main(): Promise<void> {
   const compression = await section('compression', () => measureCompression(mesh, { rounds: settings.rounds, maxSeconds: settings.maxSeconds, processes, groups }));
   const secure = await section('mTLS mesh up', () => playBenchMesh({ mtls: true }));
   const mtls = await section('mTLS', () => measureMtls(mesh, secure, settings));
+  // mTLS is on by default: a route change also checks every certificate and the Envoys' secrets.
+  const meshChangeCliMtls = await section('mesh change (CLI, mTLS)', () => measureMeshChanges(changeTargetOf(secure), settings.cliChanges, 'cli'));
   await secure.ws.cleanup();
   const roles: [string, string, boolean, string?][] = [
     [onPaths.gateway, 'gateway Envoy', false, 'gateway'],
@@ -141,15 +156,7 @@ async function main(): Promise<void> {
     ...(loadedAs && dataPlane.peakUnderLoad[loadedAs] ? { underLoad: dataPlane.peakUnderLoad[loadedAs] } : {}),
   }));
 
-  const changeTarget: MeshChangeTarget = {
-    name: mesh.name,
-    roots: mesh.ws.roots,
-    probeUrl: `${mesh.gatewayUrl}/whoami.txt`,
-    async change(i) {
-      const to = i % 2 === 0 ? 'alt' : 'site';
-      return { file: await mesh.routeWhoamiTo(to), served: (res) => res.status === 200 && res.body.trim() === to };
-    },
-  };
+  const changeTarget = changeTargetOf(mesh);
   const meshChange = await section('mesh change', () => measureMeshChanges(changeTarget, settings.changes, 'library'));
   const meshChangeCli = await section('mesh change (CLI)', () => measureMeshChanges(changeTarget, settings.cliChanges, 'cli'));
   const cli = await section('CLI', () => measureCli(settings.cliRounds));
@@ -165,7 +172,7 @@ async function main(): Promise<void> {
     wall.setup = setup;
     wall.total = wall.benchmark + setup;
   }
-  const partial = { machine, dataPlane, compression, mtls, memory, meshChange, meshChangeCli, cli, deploy, scale, kube, wallSeconds: wall };
+  const partial = { machine, dataPlane, compression, mtls, memory, meshChange, meshChangeCli, meshChangeCliMtls, cli, deploy, scale, kube, wallSeconds: wall };
   const results: Results = { ...partial, goals: judgeGoals(partial) };
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   const written = await writeResults(dir, results, quick ? 'quick' : 'latest');

@@ -23,6 +23,7 @@ export function renderMarkdown(r: Results): string {
   const d = r.deploy;
   const mc = r.meshChange;
   const cli = r.meshChangeCli;
+  const sec = r.meshChangeCliMtls;
   const rounds = (podvoy: ((q: (typeof d.rounds)[number]) => number) | undefined, bare: (q: (typeof d.rounds)[number]) => number) =>
     `${podvoy ? d.rounds.map((q) => s(podvoy(q))).join(', ') : '-'} \\| ${d.rounds.map((q) => s(bare(q))).join(', ')}`;
   // The reference Envoy's column has figures on the paths that have one.
@@ -94,17 +95,18 @@ export function renderMarkdown(r: Results): string {
     `## 3. Mesh change (route /whoami.txt moved between two services)`,
     '',
     `From \`play\`'s call until a poll through the gateway (every ${mc.pollIntervalMs} ms) got the new answer: ${mc.changes} changes through ` +
-      `the library's play in the benchmark's process, then ${cli.changes} through the CLI (\`node bin/podvoy.js play\`, a new process each, as a user runs it). ` +
-      `Envoy containers watched for restarts: ${mc.envoysWatched}; restarted: ${[...mc.envoysRestarted, ...cli.envoysRestarted].join(', ') || 'none'}. ` +
+      `the library's play in the benchmark's process, then ${cli.changes} through the CLI (\`node bin/podvoy.js play\`, a new process each, as a user runs it)` +
+      (sec ? `, and ${sec.changes} through the CLI on the mTLS section's mesh (mTLS on, as the examples ship: a change also checks every certificate and the secrets each Envoy runs)` : '') +
+      `. Envoy containers watched for restarts: ${mc.envoysWatched}${sec ? ` (and ${sec.envoysWatched})` : ''}; restarted: ${[...mc.envoysRestarted, ...cli.envoysRestarted, ...(sec?.envoysRestarted ?? [])].join(', ') || 'none'}. ` +
       `With ${mc.changes} samples, p99 is the slowest.`,
     '',
     table(
-      ['measure', 'library p50 ms', 'library p99 ms', 'CLI p50 ms', 'CLI p99 ms'],
+      ['measure', 'library p50 ms', 'library p99 ms', 'CLI p50 ms', 'CLI p99 ms', ...(sec ? ['CLI, mTLS p50 ms', 'CLI, mTLS p99 ms'] : [])],
       [
-        ['served through the gateway', f(mc.servedP50Ms), f(mc.servedP99Ms), f(cli.servedP50Ms), f(cli.servedP99Ms)],
-        ['  of which podvoy until rds.yaml is in place', f(mc.writtenP50Ms), '', f(cli.writtenP50Ms), ''],
-        ['  of which Envoy from the file to serving it', f(mc.appliedP50Ms), f(mc.appliedP99Ms), f(cli.appliedP50Ms), f(cli.appliedP99Ms)],
-        ['play returned (every Envoy reported the version)', f(mc.playP50Ms), '', f(cli.playP50Ms), ''],
+        ['served through the gateway', f(mc.servedP50Ms), f(mc.servedP99Ms), f(cli.servedP50Ms), f(cli.servedP99Ms), ...(sec ? [f(sec.servedP50Ms), f(sec.servedP99Ms)] : [])],
+        ['  of which podvoy until rds.yaml is in place', f(mc.writtenP50Ms), '', f(cli.writtenP50Ms), '', ...(sec ? [f(sec.writtenP50Ms), ''] : [])],
+        ['  of which Envoy from the file to serving it', f(mc.appliedP50Ms), f(mc.appliedP99Ms), f(cli.appliedP50Ms), f(cli.appliedP99Ms), ...(sec ? [f(sec.appliedP50Ms), f(sec.appliedP99Ms)] : [])],
+        ['play returned (every Envoy reported the version)', f(mc.playP50Ms), '', f(cli.playP50Ms), '', ...(sec ? [f(sec.playP50Ms), ''] : [])],
       ],
     ),
     '',

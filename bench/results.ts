@@ -42,6 +42,8 @@ export interface Results {
   readonly meshChange: MeshChangeResult;
   /** Through `podvoy play`, a new process each time, as a user runs it. */
   readonly meshChangeCli: MeshChangeResult;
+  /** The same through the CLI on the mTLS mesh (mTLS on, as the examples ship); absent from runs before it existed. */
+  readonly meshChangeCliMtls?: MeshChangeResult;
   /** Quick verbs as new processes: podvoy ps against podman ps. */
   readonly cli: CliResult;
   readonly deploy: DeployResult;
