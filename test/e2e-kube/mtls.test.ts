@@ -160,7 +160,7 @@ describe('the mesh example on a Kubernetes cluster, with mTLS', () => {
       for (const [key, text] of Object.entries(onPodman)) {
         if (key.startsWith('sds-')) {
           expect(sdsFileNames(files[key]!)).toEqual(sdsFileNames(text));
-          expect(files[key]).toContain('filename: /etc/podvoy/mesh-tls/..data/');
+          expect(files[key]).toContain('"filename": "/etc/podvoy/mesh-tls/..data/');
         } else {
           expect(files[key]).toBe(text);
         }
