@@ -55,7 +55,7 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
   // same hop, measured next to each other in every round: the ratio is the median of the rounds'
   // ratios, which the machine's drift from one minute to the next moves less than a ratio of medians.
   const perRound = (mine: readonly number[], theirs: readonly number[]) => mine.map((v, i) => v / theirs[i]!);
-  const list = (ratios: readonly number[]) => ratios.map((v) => v.toFixed(2)).join(', ');
+  const list = (ratios: readonly number[]) => ratios.map((v) => v.toFixed(3)).join(', ');
   for (const size of sizes) {
     for (const [ours, ref, what] of [
       ['b', 'd', "podvoy's sidecar"],
@@ -67,13 +67,13 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
       const rps = median(rpsRounds);
       goals.push(
         goal(`${size}: ${what} >= 0.95x the max requests/s of a reference Envoy doing the same hop`, rps >= 0.95, () =>
-          `${((0.95 - rps) * 100).toFixed(0)} points: ${x(rps)}, the median of the rounds' ${list(rpsRounds)} (medians ${o.maxRps.toFixed(0)} against ${f.maxRps.toFixed(0)} req/s)`),
+          `${((0.95 - rps) * 100).toFixed(1)} points: ${rps.toFixed(3)}x, the median of the rounds' ${list(rpsRounds)} (medians ${o.maxRps.toFixed(0)} against ${f.maxRps.toFixed(0)} req/s)`),
       );
       const p99Rounds = perRound(o.fixedRounds.map((m) => m.p99Ms), f.fixedRounds.map((m) => m.p99Ms));
       const p99 = median(p99Rounds);
       goals.push(
         goal(`${size}: ${what}'s p99 at ${r.dataPlane.options.rate} requests/s within 1/0.95 of the reference's`, p99 <= 1 / 0.95, () =>
-          `${x(p99)} the reference's (limit ${x(1 / 0.95)}), the median of the rounds' ${list(p99Rounds)} (medians ${ms(o.p99Ms)} against ${ms(f.p99Ms)})`),
+          `${((p99 - 1 / 0.95) * 100).toFixed(1)} points: ${p99.toFixed(3)}x the reference's p99 (limit ${(1 / 0.95).toFixed(3)}x), the median of the rounds' ${list(p99Rounds)} (medians ${ms(o.p99Ms)} against ${ms(f.p99Ms)})`),
       );
     }
   }
