@@ -85,11 +85,20 @@ export async function waitForHealthyHosts(
   timeoutMs: number,
 ): Promise<void> {
   if (!hosts.length) return;
-  await poll(`${envoy.pod} to see ${hosts.map((h) => h.pod).join(', ')} healthy`, timeoutMs, async () => {
+  const waitedFor = `${envoy.pod} to see ${hosts.map((h) => h.pod).join(', ')} healthy`;
+  // What the Envoy last said of the hosts it does not see healthy, for a time-out's message.
+  let lastSeen = 'its admin API never answered';
+  await poll(waitedFor, timeoutMs, async () => {
     const clusters = await clusterStatuses(envoy.socket);
-    return hosts.every(({ cluster, pod }) =>
-      clusters.find((c) => c.name === cluster)?.hosts.some((h) => h.hostname === pod && h.healthy),
-    );
+    const unseen = hosts.flatMap(({ cluster, pod }) => {
+      const host = clusters.find((c) => c.name === cluster)?.hosts.find((h) => h.hostname === pod);
+      if (host?.healthy) return [];
+      return [host ? `${pod} unhealthy (${host.failures.join(', ') || 'not checked yet'})` : `${pod} not in ${cluster} (its name not resolved yet, or the cluster still warming)`];
+    });
+    lastSeen = unseen.join('; ');
+    return unseen.length === 0;
+  }).catch((error: unknown) => {
+    throw error instanceof MeshTimeoutError ? new MeshTimeoutError(`${waitedFor}; it last saw ${lastSeen}`, error.waitedMs) : error;
   });
 }
 
