@@ -47,7 +47,7 @@ async function poll(what: string, timeoutMs: number, check: () => Promise<boolea
 /**
  * Waits until every Envoy watching a file reports that file's version through its admin API.
  * A file Envoy refuses (its log says so since `writtenSince`, a moment before the files were
- * written) fails within REFUSAL_LOOK_MS, with what Envoy said, instead of at the time limit.
+ * written) fails within half a second, with what Envoy said, instead of at the time limit.
  */
 export async function waitForFiles(
   files: readonly MeshFile[],

@@ -11,7 +11,7 @@ import { podLogsArgs } from '../podman/args.js';
 const REFUSAL = /config update (?:rejected|failure): (.*)$/;
 
 /** How long a file may go unapplied before Envoy's log is read for a refusal, and again after that. */
-export const REFUSAL_LOOK_MS = 500;
+const REFUSAL_LOOK_MS = 500;
 
 /**
  * The log lines read for a refusal, newest first: `--since` alone reads a pod's whole log (a
@@ -21,7 +21,7 @@ export const REFUSAL_LOOK_MS = 500;
 const REFUSAL_LOOK_LINES = 1000;
 
 /** Why Envoy in this pod last refused a watched file since `since`, from the pod's log; undefined if it refused none. */
-export async function refusalSince(pod: string, since: Date): Promise<string | undefined> {
+async function refusalSince(pod: string, since: Date): Promise<string | undefined> {
   const { stdout, stderr } = await podman(podLogsArgs(pod, { since, tail: REFUSAL_LOOK_LINES })).catch(() => ({ stdout: '', stderr: '' }));
   const said = `${stdout}\n${stderr}`.split('\n').map((line) => REFUSAL.exec(line)?.[1]).filter((why) => why !== undefined);
   return said.at(-1);

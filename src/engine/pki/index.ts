@@ -9,7 +9,7 @@ import { refusalWatch } from '../envoy/refusal.js';
 import { withLock } from '../rollout/lock.js';
 import { listPods, type DeployedPod } from '../podman/pods.js';
 
-/** What the certificates need to know of a running pod: its name and service. */
+/** What the certificates need to know of a running pod: its name, service and status. */
 export type RunningPod = Pick<DeployedPod, 'name' | 'service' | 'status'>;
 import { PkiStore, sdsFileNames } from './store.js';
 import type { KeyPair, SigningCa } from './x509.js';
@@ -307,7 +307,7 @@ async function applyCertificates(store: PkiStore, plan: MeshTlsPlan, envoys: rea
 
 /**
  * Waits until each Envoy runs the secret's version; a file refused since `since` fails within
- * REFUSAL_LOOK_MS. An Envoy that has no such secret at all runs a config without mTLS (a pod
+ * half a second. An Envoy that has no such secret at all runs a config without mTLS (a pod
  * that this play replaces because mTLS was just turned on): there is nothing for it to load.
  */
 async function waitForSecret(envoys: readonly RunningEnvoy[], secret: string, version: string, options: PkiOptions, since: Date): Promise<void> {

@@ -76,6 +76,9 @@ export async function executeRollout(
   // The registry is what serves: podvoy keeps no other record of it.
   const wanted = new Set([...deployment.spec.services.map((s) => s.name), ...(deployment.gateway ? [GATEWAY] : [])]);
   const live = new Map(existing.filter((p) => p.status === 'Running' && wanted.has(p.service)).map((p) => [p.name, p]));
+  // Pods this play replaces serve until their replacements do; no Envoy waits on them, nor for
+  // them (their files are now their replacements', which one without mTLS cannot load).
+  const replaced = new Set(plan.retire.map((p) => p.name));
   /** Writes the mesh files of `registry` and waits until the Envoys of `serving` (every live pod by default) run them. */
   const syncMesh = async (registry: Registry, options: { onlyMissing?: boolean; serving?: readonly DeployedPod[] } = {}): Promise<void> => {
     if (!hasMesh) return;
@@ -188,10 +191,6 @@ export async function executeRollout(
       if (plan.starts.length) progress('registering new pods in the mesh');
       const registry = registryOf([...live.values()]);
       const files = deployment.meshFiles(registry);
-      // The Envoys of pods this play replaces are not waited for: their files are now their
-      // replacements', which a replaced Envoy may be unable to load (one without mTLS has no
-      // certificate for clusters that want one), and the pods they route to serve until then.
-      const replaced = new Set(plan.retire.map((p) => p.name));
       const staying = [...live.values()].filter((p) => !replaced.has(p.name));
       // Only a changed clusters file can give an Envoy new hosts: a route change asks nothing first.
       const gaining = watchingEnvoys(place, staying, watchers).filter((envoy) => {
@@ -201,11 +200,10 @@ export async function executeRollout(
       const seen = await Promise.all(gaining.map((envoy) => hostsSeen(envoy)));
       await syncMesh(registry, { serving: staying });
       // The gateway, and each sidecar that calls upstreams, must see its new hosts healthy
-      // (resolved, health-checked) before play returns or drains what they replace; not the
-      // replaced pods, which may not speak its protocol (mTLS turned on or off).
+      // (resolved, health-checked) before play returns or drains what they replace.
       await Promise.all(
         gaining.map((envoy, i) =>
-          waitForHealthyHosts(envoy, hostsCalledBy(envoy.envoy, registry).filter((h) => !replaced.has(h.pod) && !seen[i]!.has(hostKey(h.cluster, h.pod))), timeoutMs),
+          waitForHealthyHosts(envoy, hostsCalledBy(envoy.envoy, registry).filter((h) => !seen[i]!.has(hostKey(h.cluster, h.pod))), timeoutMs),
         ),
       );
     }
@@ -239,15 +237,14 @@ export async function executeRollout(
     const registry = registryOf([...live.values()]);
     // A new gateway read its files as it started: a refusal is anywhere in its log.
     await waitForFiles(deployment.meshFiles(registry).filter((f) => f.envoy === GATEWAY), [me], timeoutMs, new Date(0));
-    // Pods this play replaces are not waited for: they go next, and may not even speak the new
-    // gateway's protocol (plain HTTP where it wants mTLS).
-    const replaced = new Set(plan.retire.map((p) => p.name));
-    await waitForHealthyHosts(me, hostsCalledBy(GATEWAY, registryOf([...live.values()].filter((p) => !replaced.has(p.name)))), timeoutMs);
+    await waitForHealthyHosts(me, hostsCalledBy(GATEWAY, registry), timeoutMs);
   }
 
-  /** The registered pods an Envoy routes to, as hosts of its clusters. */
+  /** The registered pods an Envoy routes to and must see healthy, as hosts of its clusters: not those being replaced. */
   function hostsCalledBy(envoy: string, registry: Registry): { cluster: string; pod: string }[] {
-    return servicesCalledBy(deployment.spec, envoy).flatMap((s) => (registry[s.name] ?? []).map((pod) => ({ cluster: clusterName(s.name), pod })));
+    return servicesCalledBy(deployment.spec, envoy).flatMap((s) =>
+      (registry[s.name] ?? []).filter((pod) => !replaced.has(pod)).map((pod) => ({ cluster: clusterName(s.name), pod })),
+    );
   }
 
   if (!starts.length) certificates = await ensureIdentities();
