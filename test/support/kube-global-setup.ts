@@ -76,6 +76,13 @@ export default async function setup(_project: TestProject): Promise<() => Promis
   // A cluster that is still up after the wait is someone else's: never snapshot it, start
   // beside it or take it down.
   const foreign = await waitForForeignClusterDown();
+  // A marker with no live apiserver is a cluster a killed run left behind (kube-up would clean
+  // it up too): cleaned before the snapshot, or the host check would expect its leftovers back.
+  if (!foreign && existsSync(KUBE_ACTIVE_MARKER)) {
+    console.error(`kube setup: cleaning up a cluster that did not stop (${readFileSync(KUBE_ACTIVE_MARKER, 'utf8').trim()})`);
+    // Should that fail, kube-up tries again below, and the cluster tests fail with its reason.
+    await runKubeScript('kube-down', [], 300_000).catch((error: Error) => console.error(`kube setup: ${error.message}`));
+  }
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'podvoy-kube-host-'));
   const before = await takeHostSnapshot();
   const beforeFile = path.join(scratch, 'before.json');
