@@ -141,6 +141,27 @@ export class PodNotReadyError extends PodvoyError {
   }
 }
 
+/** Pods podman would not remove, even when asked again. */
+export class PodRemovalError extends PodvoyError {
+  constructor(
+    readonly pods: readonly string[],
+    readonly said: string,
+  ) {
+    super(`Could not remove ${pods.join(', ')}: ${said}\nRemove ${pods.length > 1 ? 'them' : 'it'} with \`podman pod rm --force ${pods.join(' ')}\`.`);
+  }
+}
+
+/** A play failed, and its rollback could not remove every pod it had started. */
+export class RollbackIncompleteError extends PodvoyError {
+  constructor(
+    readonly failure: Error,
+    /** Usually a PodRemovalError. */
+    readonly removal: Error,
+  ) {
+    super(`${failure.message}\nThe rollback left pods behind. ${removal.message}`);
+  }
+}
+
 /** A command names a spec that has nothing deployed, or a container the pod does not have. */
 export class NotDeployedError extends PodvoyError {}
 

@@ -31,6 +31,11 @@ export function podPsArgs(specName?: string): string[] {
   return ['pod', 'ps', '--filter', filter, '--format', 'json'];
 }
 
+/** The names of those of `pods` that exist. */
+export function podNamesArgs(pods: readonly string[]): string[] {
+  return ['pod', 'ps', ...pods.flatMap((pod) => ['--filter', `name=^${pod}$`]), '--format', '{{.Name}}'];
+}
+
 export function podLogsArgs(pod: string, options: { container?: string; follow?: boolean; tail?: number; since?: Date }): string[] {
   const args = ['pod', 'logs', '--names'];
   if (options.container) args.push('--container', options.container);

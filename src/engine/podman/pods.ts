@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PodRemovalError } from '../../errors.js';
 import { LABELS } from '../../mesh/names.js';
 import { podman, podmanSucceeds } from './podman.js';
-import { containerInspectArgs, podLogsArgs, podPsArgs, podRmArgs, podStopArgs } from './args.js';
+import { containerInspectArgs, podLogsArgs, podNamesArgs, podPsArgs, podRmArgs, podStopArgs } from './args.js';
 
 /** A pod podvoy played, as podman reports it. */
 export interface DeployedPod {
@@ -90,6 +92,8 @@ export async function tailPodLogs(pod: string, lines: number): Promise<string> {
   }
 }
 
+const REMOVE_ATTEMPTS = 3;
+
 /**
  * Stops, then removes pods. `pod rm --force` alone on a running pod takes seconds longer than
  * a stop followed by a remove (podman 4.3), whatever `--time` says.
@@ -98,5 +102,18 @@ export async function removePods(pods: readonly string[], stopSeconds: number): 
   if (!pods.length) return;
   // A pod that is gone already is no failure: the remove below says so if it matters.
   await podmanSucceeds(podStopArgs(pods, stopSeconds));
-  await podman(podRmArgs(pods, stopSeconds));
+  // Under load, a remove once left a pod behind (status Created, its app being restarted by its
+  // restart policy); whether podman failed or said nothing is unknown. Asked again, and checked.
+  let left = pods;
+  for (let attempt = 1; ; attempt++) {
+    const failure = await podman(podRmArgs(left, stopSeconds)).then(
+      () => '',
+      (error: Error) => error.message,
+    );
+    left = (await podman(podNamesArgs(left))).stdout.split('\n').filter(Boolean);
+    if (!left.length) return;
+    if (attempt === REMOVE_ATTEMPTS) throw new PodRemovalError(left, failure || `podman removed ${left.length > 1 ? 'them' : 'it'} without an error, ${REMOVE_ATTEMPTS} times, yet ${left.length > 1 ? 'they are' : 'it is'} still there.`);
+    await sleep(500);
+  }
 }
+

@@ -1,7 +1,7 @@
 import { chmod, chown } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { EngineCommandError, EnvoyConfigError, NginxConfigError, PodNotReadyError } from '../../errors.js';
+import { EngineCommandError, EnvoyConfigError, NginxConfigError, PodNotReadyError, RollbackIncompleteError } from '../../errors.js';
 import { IN_POD, clusterName } from '../../mesh/contract.js';
 import { podPaths, type PodPaths } from '../../mesh/layout.js';
 import { GATEWAY } from '../../mesh/names.js';
@@ -216,7 +216,10 @@ export async function executeRollout(
   } catch (error) {
     progress('rolling back');
     for (const pod of started) live.delete(pod);
-    await removePods(started, 0).catch(() => {});
+    const removal = await removePods(started, 0).then(
+      () => undefined,
+      (failure: Error) => failure,
+    );
     await Promise.all(fresh.map((s) => removePodFiles(place, s.pod)));
     // The files first: a pod started again below reads them as it starts.
     await restoreMeshFiles(snapshot);
@@ -228,6 +231,7 @@ export async function executeRollout(
       );
     }
     await dropNetwork();
+    if (removal) throw new RollbackIncompleteError(error as Error, removal);
     throw error;
   }
 
