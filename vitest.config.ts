@@ -13,6 +13,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/support/e2e-global-setup.ts'],
           // One podman, one set of host ports: end-to-end files run one after another.
           fileParallelism: false,
           // Groups run one after another, lowest first: unit (0), e2e (1), kube (2), kube-down (3).

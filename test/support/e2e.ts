@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PACKAGE_ROOT } from '../../src/engine/files.js';
+import { isAlive } from '../../src/engine/rollout/lock.js';
 import { down, type StateRoots } from '../../src/index.js';
 
 const exec = promisify(execFile);
@@ -37,8 +38,13 @@ export interface Workspace {
   readonly names: Set<string>;
 }
 
+const WORKSPACE_PREFIX = 'podvoy-e2e-';
+/** Holds the pid of the test process that made a workspace. */
+const OWNER_FILE = '.owner';
+
 export async function workspace(example: string): Promise<Workspace> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'podvoy-e2e-'));
+  const dir = await mkdtemp(path.join(os.tmpdir(), WORKSPACE_PREFIX));
+  await writeFile(path.join(dir, OWNER_FILE), String(process.pid));
   await cp(path.join(PACKAGE_ROOT, 'examples', example), dir, { recursive: true });
   const roots = { stateDir: path.join(dir, '.state'), runDir: path.join(dir, '.run') };
   const names = new Set<string>();
@@ -58,6 +64,30 @@ export async function workspace(example: string): Promise<Workspace> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Downs what test runs that were killed left in their workspaces (a SIGKILLed run cleans up
+ * nothing), then removes those workspaces; returns them. A workspace whose test process lives
+ * stays, and so does one without an owner for its first minute (it is being made).
+ */
+export async function cleanOrphanWorkspaces(): Promise<string[]> {
+  const orphans: string[] = [];
+  for (const entry of await readdir(os.tmpdir())) {
+    if (!entry.startsWith(WORKSPACE_PREFIX)) continue;
+    const dir = path.join(os.tmpdir(), entry);
+    const owner = Number(await readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => ''));
+    if (owner ? isAlive(owner) : Date.now() - (await stat(dir)).mtimeMs < 60_000) continue;
+    const roots = { stateDir: path.join(dir, '.state'), runDir: path.join(dir, '.run') };
+    // Deployments with state, and the one the spec names (a play killed before it wrote any).
+    const names = new Set((await readdir(roots.stateDir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name));
+    const named = /^name: (\S+)/m.exec(await readFile(path.join(dir, 'podvoy.yaml'), 'utf8').catch(() => ''))?.[1];
+    if (named) names.add(named);
+    for (const name of names) await down(name, { roots });
+    await rm(dir, { recursive: true, force: true });
+    orphans.push(dir);
+  }
+  return orphans;
 }
 
 /** Runs podman directly, for checks that must not trust podvoy's own view. */

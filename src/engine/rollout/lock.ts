@@ -4,7 +4,8 @@ import { lockFile, type StateRoots } from '../../mesh/layout.js';
 import { ensureDir } from '../files.js';
 import { markChange } from './change-mark.js';
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid runs (EPERM: it does, as another user's). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
