@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { IN_POD } from '../../mesh/contract.js';
 import { SDS_FILES, caDir, identityDir, pkiDir, type Identity, type MeshTlsPlan } from '../../mesh/identity.js';
 import type { StateRoots } from '../../mesh/layout.js';
+import { watchedFileResources } from '../../render/watched-file.js';
 import type { KeyPair } from './x509.js';
 
 /**
@@ -49,7 +50,8 @@ async function readOptional(file: string): Promise<string | undefined> {
  * so what must stay on disk.
  */
 export function sdsFileNames(text: string): { cert?: string; key?: string; trust?: string } {
-  const secret = (parse(text) as { resources?: Record<string, Record<string, { filename?: string }> | undefined>[] } | null)?.resources?.[0];
+  const resources = watchedFileResources(text) ?? (parse(text) as { resources?: unknown[] } | null)?.resources;
+  const secret = resources?.[0] as Record<string, Record<string, { filename?: string }> | undefined> | undefined;
   const base = (file: string | undefined) => (file === undefined ? undefined : path.posix.basename(file));
   const names = {
     cert: base(secret?.tls_certificate?.certificate_chain?.filename),

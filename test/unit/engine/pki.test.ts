@@ -76,6 +76,9 @@ describe('mesh certificates', () => {
     expect(sdsFileNames(renderSdsCertificate({ cert: 'ab.cert.pem', key: 'ab.key.pem' }).text)).toEqual({ cert: 'ab.cert.pem', key: 'ab.key.pem' });
     expect(sdsFileNames(renderSdsTrust('trust-1.pem').text)).toEqual({ trust: 'trust-1.pem' });
     expect(sdsFileNames('')).toEqual({});
+    // As an earlier release wrote them: block YAML, read by the YAML parser.
+    const blockYaml = 'version_info: "1"\nresources:\n- "@type": x\n  name: mesh-trust\n  validation_context:\n    trusted_ca:\n      filename: /etc/podvoy/mesh-tls/trust-0.pem\n';
+    expect(sdsFileNames(blockYaml)).toEqual({ trust: 'trust-0.pem' });
   });
 
   it("checks the callee's SPIFFE ID on every upstream connection", () => {
