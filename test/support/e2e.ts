@@ -41,21 +41,25 @@ export interface Workspace {
 const WORKSPACE_PREFIX = 'podvoy-e2e-';
 /** Holds the pid of the test process that made a workspace. */
 const OWNER_FILE = '.owner';
+const SPEC_FILE = 'podvoy.yaml';
+
+const rootsOf = (dir: string): StateRoots => ({ stateDir: path.join(dir, '.state'), runDir: path.join(dir, '.run') });
+const specNameIn = (text: string): string | undefined => /^name: (\S+)/m.exec(text)?.[1];
 
 export async function workspace(example: string): Promise<Workspace> {
   const dir = await mkdtemp(path.join(os.tmpdir(), WORKSPACE_PREFIX));
   await writeFile(path.join(dir, OWNER_FILE), String(process.pid));
   await cp(path.join(PACKAGE_ROOT, 'examples', example), dir, { recursive: true });
-  const roots = { stateDir: path.join(dir, '.state'), runDir: path.join(dir, '.run') };
+  const roots = rootsOf(dir);
   const names = new Set<string>();
   return {
     dir,
     roots,
     names,
     async writeSpec(text) {
-      const name = /^name: (\S+)/m.exec(text)?.[1];
+      const name = specNameIn(text);
       if (name) names.add(name);
-      const file = path.join(dir, 'podvoy.yaml');
+      const file = path.join(dir, SPEC_FILE);
       await writeFile(file, text);
       return file;
     },
@@ -78,10 +82,10 @@ export async function cleanOrphanWorkspaces(): Promise<string[]> {
     const dir = path.join(os.tmpdir(), entry);
     const owner = Number(await readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => ''));
     if (owner ? isAlive(owner) : Date.now() - (await stat(dir)).mtimeMs < 60_000) continue;
-    const roots = { stateDir: path.join(dir, '.state'), runDir: path.join(dir, '.run') };
+    const roots = rootsOf(dir);
     // Deployments with state, and the one the spec names (a play killed before it wrote any).
     const names = new Set((await readdir(roots.stateDir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name));
-    const named = /^name: (\S+)/m.exec(await readFile(path.join(dir, 'podvoy.yaml'), 'utf8').catch(() => ''))?.[1];
+    const named = specNameIn(await readFile(path.join(dir, SPEC_FILE), 'utf8').catch(() => ''));
     if (named) names.add(named);
     for (const name of names) await down(name, { roots });
     await rm(dir, { recursive: true, force: true });

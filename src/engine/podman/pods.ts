@@ -102,8 +102,8 @@ export async function removePods(pods: readonly string[], stopSeconds: number): 
   if (!pods.length) return;
   // A pod that is gone already is no failure: the remove below says so if it matters.
   await podmanSucceeds(podStopArgs(pods, stopSeconds));
-  // Under load, a remove once left a pod behind (status Created, its app being restarted by its
-  // restart policy); whether podman failed or said nothing is unknown. Asked again, and checked.
+  // A remove that fails half-way (seen under load) leaves the pod, status Created, until podman
+  // is asked again: asked up to REMOVE_ATTEMPTS times, and checked.
   let left = pods;
   for (let attempt = 1; ; attempt++) {
     const failure = await podman(podRmArgs(left, stopSeconds)).then(
@@ -116,4 +116,3 @@ export async function removePods(pods: readonly string[], stopSeconds: number): 
     await sleep(500);
   }
 }
-
