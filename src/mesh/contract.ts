@@ -9,6 +9,18 @@ import { RESERVED_PORTS } from '../spec/model.js';
 /** Repositories of the images `podvoy images build` makes from the host's binaries. */
 export const LOCAL_IMAGES = { nginx: 'localhost/podvoy/nginx', envoy: 'localhost/podvoy/envoy' } as const;
 
+/**
+ * The tag suffix of a local nginx image that carries the brotli modules (Debian's
+ * libnginx-mod-http-brotli-filter and -static, at the same paths as on the host): its sites are
+ * compressed by nginx. Any other nginx image (the official one, a pinned one, a local build on a
+ * host without the modules) leaves compression to the sidecar.
+ */
+export const NGINX_BROTLI_TAG_SUFFIX = '-brotli';
+
+export function nginxHasBrotli(image: string): boolean {
+  return image.startsWith(`${LOCAL_IMAGES.nginx}:`) && image.endsWith(NGINX_BROTLI_TAG_SUFFIX);
+}
+
 /** Paths inside a pod's containers. */
 export const IN_POD = {
   /** The user nginx and Envoy run as (as in the official images). */
@@ -16,6 +28,8 @@ export const IN_POD = {
   nginxBinary: '/usr/sbin/nginx',
   envoyBinary: '/usr/local/bin/envoy',
   nginxConfig: '/etc/podvoy/nginx.conf',
+  /** In images with brotli (nginxHasBrotli): the modules' files, where Debian installs them. */
+  nginxBrotliModules: ['/usr/lib/nginx/modules/ngx_http_brotli_filter_module.so', '/usr/lib/nginx/modules/ngx_http_brotli_static_module.so'],
   envoyConfig: '/etc/podvoy/envoy.yaml',
   /** A pod's mesh directory (xDS files), mounted read-only and watched by its Envoy. */
   xdsDir: '/etc/podvoy/xds',

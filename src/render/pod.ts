@@ -1,9 +1,9 @@
-import { ENVOY_CONCURRENCY, ENVOY_STATS, IN_POD, METRICS, POD_PORTS, XDS_FILES, clusterName, upstreamListenerName } from '../mesh/contract.js';
+import { ENVOY_CONCURRENCY, ENVOY_STATS, IN_POD, METRICS, POD_PORTS, XDS_FILES, clusterName, nginxHasBrotli, upstreamListenerName } from '../mesh/contract.js';
 import { MESH_HEALTH_PATH, SDS_FILES, SDS_SECRETS, allowedPrincipals, publishedPort, trustDomainPrefix } from '../mesh/identity.js';
 import type { GatewayPlan, PodPlan, RenderedPod } from '../mesh/plan.js';
 import { gatewayMetricsPort, sidecarMetricsPort } from '../mesh/metrics.js';
 import { ENVOY_JSON_LOG_FORMAT, NGINX_JSON_LOG } from './access-log.js';
-import { COMPRESSION } from './compression.js';
+import { COMPRESSION, NGINX_COMPRESSION } from './compression.js';
 import { headersBy } from './edge-headers.js';
 import { nginxSite } from './site.js';
 import type { Templates } from './templates.js';
@@ -59,6 +59,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     container: CONTAINER,
   });
   const headers = headersBy(service);
+  const nginxCompresses = app.kind === 'static' && nginxHasBrotli(plan.images.nginx);
   const envoyYaml = templates['sidecar-envoy.yaml']({
     pod: plan.pod,
     service: service.name,
@@ -77,7 +78,8 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     accessLog: plan.spec.accessLog === 'json' ? { fields: ENVOY_JSON_LOG_FORMAT } : false,
     responseHeaders: headers.sidecar,
     compression: COMPRESSION,
-    compressors: COMPRESSION.compressors,
+    compressors: nginxCompresses ? [] : COMPRESSION.compressors,
+    nginxCompresses,
     mtls: plan.meshTls
       ? {
           trustDomainPrefix: trustDomainPrefix(plan.spec.name),
@@ -95,6 +97,7 @@ export function renderPod(templates: Templates, plan: PodPlan, target: EnvoyTarg
     site: nginxSite(app.site),
     accessLog: plan.spec.accessLog === 'json' ? NGINX_JSON_LOG : false,
     headers: headers.nginx,
+    compression: nginxCompresses ? NGINX_COMPRESSION : false,
     container: CONTAINER,
   });
   return { podYaml, envoyYaml, nginxConf };

@@ -1,10 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { play } from '../../src/index.js';
+import { nginxHasBrotli } from '../../src/mesh/contract.js';
+import { resolveImages } from '../../src/engine/podman/images.js';
+import { podman } from '../../src/engine/podman/podman.js';
 import { freePort, uniqueName, workspace, type Workspace } from '../support/e2e.js';
 
 /** The gateway's certificate is self-signed: the tests trust it by not verifying it. */
@@ -63,10 +66,76 @@ async function addFiles(siteDir: string): Promise<{ big: string }> {
   await write(EXTRA.page.file, pageOf100KiB());
   await write(EXTRA.precompressed.file, pageOf100KiB());
   await write(`${EXTRA.precompressed.file}.gz`, gzipSync(pageOf100KiB(), { level: 9 }));
+  await write(`${EXTRA.precompressed.file}.br`, brotliCompressSync(pageOf100KiB()));
   await write(EXTRA.asset.file, 'body { color: black; }\n');
   const big = randomBytes(BIG_BYTES);
   await write(EXTRA.big.file, big);
   return { big: createHash('sha256').update(big).digest('hex') };
+}
+
+/**
+ * What a visitor sees of compression, whoever compresses: nginx when its image has the brotli
+ * modules (podvoy's own build), else the sidecar. Only a file compressed ahead of time tells
+ * them apart: nginx sends a .br beside the page as it is.
+ */
+function compressionCases(url: (p: string) => string, file: (rel: string) => Promise<Buffer>, compressor: 'nginx' | 'sidecar', example: 'blog' | 'mesh'): void {
+  it.each([
+    ['br', 'gzip, deflate, br', (b: Buffer) => brotliDecompressSync(b)],
+    ['gzip', 'gzip, deflate', (b: Buffer) => gunzipSync(b)],
+    ['br', 'br;q=1, gzip;q=0.5', (b: Buffer) => brotliDecompressSync(b)],
+  ])('sends %s for Accept-Encoding: %s, with Vary and a weak ETag', async (encoding, accept, decode) => {
+    const res = await send(url(EXTRA.page.url), { 'accept-encoding': accept });
+    expect(res.status).toBe(200);
+    expect(header(res, 'content-encoding')).toBe(encoding);
+    expect(header(res, 'vary')?.toLowerCase()).toContain('accept-encoding');
+    expect(header(res, 'etag')).toMatch(/^W\/"[0-9a-f]+-[0-9a-f]+"$/);
+    expect(res.body.length).toBeLessThan(40 * 1024);
+    expect(decode(res.body)).toEqual(await file(EXTRA.page.file));
+  });
+
+  it('sends the file as it is, with Vary, to a client that accepts no encoding', async () => {
+    const res = await send(url(EXTRA.page.url));
+    expect(header(res, 'content-encoding')).toBeUndefined();
+    expect(header(res, 'vary')?.toLowerCase()).toContain('accept-encoding');
+    expect(header(res, 'etag')).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+    expect(res.body).toEqual(await file(EXTRA.page.file));
+  });
+
+  it(`sends a .gz file beside the page as it is, and brotli ${compressor === 'nginx' ? 'from the .br file beside it' : 'made by the sidecar'}`, async () => {
+    const gz = await file(`${EXTRA.precompressed.file}.gz`);
+    const res = await send(url(EXTRA.precompressed.url), { 'accept-encoding': 'gzip' });
+    expect(header(res, 'content-encoding')).toBe('gzip');
+    expect(header(res, 'content-length')).toBe(String(gz.length));
+    expect(header(res, 'vary')).toBe('Accept-Encoding');
+    expect(res.body).toEqual(gz);
+    const br = await send(url(EXTRA.precompressed.url), { 'accept-encoding': 'br' });
+    expect(header(br, 'content-encoding')).toBe('br');
+    expect(brotliDecompressSync(br.body)).toEqual(await file(EXTRA.precompressed.file));
+    // The .br file is made at the highest quality, which the sidecar's quality 4 never matches.
+    expect(br.body.equals(await file(`${EXTRA.precompressed.file}.br`))).toBe(compressor === 'nginx');
+  });
+
+  it('does not compress images', async () => {
+    const res = await send(url('/img/' + (example === 'blog' ? 'pods.png' : 'mesh.png')), { 'accept-encoding': 'gzip, br' });
+    expect(res.status).toBe(200);
+    expect(header(res, 'content-encoding')).toBeUndefined();
+    expect(res.body).toEqual(await file(`img/${example === 'blog' ? 'pods.png' : 'mesh.png'}`));
+  });
+
+  it('answers a range with the file’s own bytes, never compressed', async () => {
+    const res = await send(url(EXTRA.page.url), { 'accept-encoding': 'gzip, br', range: 'bytes=1000-1999' });
+    expect(res.status).toBe(206);
+    expect(header(res, 'content-encoding')).toBeUndefined();
+    expect(header(res, 'content-range')).toBe(`bytes 1000-1999/${100 * 1024}`);
+    expect(res.body).toEqual((await file(EXTRA.page.file)).subarray(1000, 2000));
+  });
+
+  it('revalidates a compressed page with its weak ETag: 304', async () => {
+    const first = await send(url(EXTRA.page.url), { 'accept-encoding': 'br' });
+    const again = await send(url(EXTRA.page.url), { 'accept-encoding': 'br', 'if-none-match': header(first, 'etag')! });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+  });
 }
 
 interface Shape {
@@ -166,63 +235,7 @@ describe.each(['blog', 'mesh'] as const)('a site served by the %s example', (exa
     }
   });
 
-  describe('compression', () => {
-    it.each([
-      ['br', 'gzip, deflate, br', (b: Buffer) => brotliDecompressSync(b)],
-      ['gzip', 'gzip, deflate', (b: Buffer) => gunzipSync(b)],
-      ['br', 'br;q=1, gzip;q=0.5', (b: Buffer) => brotliDecompressSync(b)],
-    ])('sends %s for Accept-Encoding: %s, with Vary and a weak ETag', async (encoding, accept, decode) => {
-      const res = await send(url(EXTRA.page.url), { 'accept-encoding': accept });
-      expect(res.status).toBe(200);
-      expect(header(res, 'content-encoding')).toBe(encoding);
-      expect(header(res, 'vary')?.toLowerCase()).toContain('accept-encoding');
-      expect(header(res, 'etag')).toMatch(/^W\/"[0-9a-f]+-[0-9a-f]+"$/);
-      expect(res.body.length).toBeLessThan(40 * 1024);
-      expect(decode(res.body)).toEqual(await file(EXTRA.page.file));
-    });
-
-    it('sends the file as it is, with Vary, to a client that accepts no encoding', async () => {
-      const res = await send(url(EXTRA.page.url));
-      expect(header(res, 'content-encoding')).toBeUndefined();
-      expect(header(res, 'vary')?.toLowerCase()).toContain('accept-encoding');
-      expect(header(res, 'etag')).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
-      expect(res.body).toEqual(await file(EXTRA.page.file));
-    });
-
-    it('sends a file compressed ahead of time as it is, and brotli still from the sidecar', async () => {
-      const gz = await file(`${EXTRA.precompressed.file}.gz`);
-      const res = await send(url(EXTRA.precompressed.url), { 'accept-encoding': 'gzip' });
-      expect(header(res, 'content-encoding')).toBe('gzip');
-      expect(header(res, 'content-length')).toBe(String(gz.length));
-      expect(header(res, 'vary')).toBe('Accept-Encoding');
-      expect(res.body).toEqual(gz);
-      const br = await send(url(EXTRA.precompressed.url), { 'accept-encoding': 'br' });
-      expect(header(br, 'content-encoding')).toBe('br');
-      expect(brotliDecompressSync(br.body)).toEqual(await file(EXTRA.precompressed.file));
-    });
-
-    it('does not compress images', async () => {
-      const res = await send(url('/img/' + (example === 'blog' ? 'pods.png' : 'mesh.png')), { 'accept-encoding': 'gzip, br' });
-      expect(res.status).toBe(200);
-      expect(header(res, 'content-encoding')).toBeUndefined();
-      expect(res.body).toEqual(await file(`img/${example === 'blog' ? 'pods.png' : 'mesh.png'}`));
-    });
-
-    it('answers a range with the file’s own bytes, never compressed', async () => {
-      const res = await send(url(EXTRA.page.url), { 'accept-encoding': 'gzip, br', range: 'bytes=1000-1999' });
-      expect(res.status).toBe(206);
-      expect(header(res, 'content-encoding')).toBeUndefined();
-      expect(header(res, 'content-range')).toBe(`bytes 1000-1999/${100 * 1024}`);
-      expect(res.body).toEqual((await file(EXTRA.page.file)).subarray(1000, 2000));
-    });
-
-    it('revalidates a compressed page with its weak ETag: 304', async () => {
-      const first = await send(url(EXTRA.page.url), { 'accept-encoding': 'br' });
-      const again = await send(url(EXTRA.page.url), { 'accept-encoding': 'br', 'if-none-match': header(first, 'etag')! });
-      expect(again.status).toBe(304);
-      expect(again.body.length).toBe(0);
-    });
-  });
+  describe('compression, by nginx', () => compressionCases(url, file, 'nginx', example));
 
   describe('caching', () => {
     it.each([
@@ -371,4 +384,39 @@ describe('a site that removes trailing slashes, behind a gateway on plain HTTP',
     expect(missing.status).toBe(404);
     expect(missing.body).toEqual(await readFile(path.join(ws.dir, 'blog/404.html')));
   });
+});
+
+/**
+ * A site whose nginx image has no brotli modules (the official image, or a build on a host
+ * without them) is compressed by its sidecar instead, and looks the same to a visitor.
+ */
+describe('a site whose nginx has no brotli modules', () => {
+  const plainNginx = 'localhost/podvoy-test/nginx:no-brotli';
+  let ws: Workspace | undefined;
+  let siteDir = '';
+  let base = '';
+  let tagged = false;
+
+  beforeAll(async () => {
+    const { nginx } = await resolveImages({});
+    expect(nginxHasBrotli(nginx)).toBe(true);
+    await podman(['tag', nginx, plainNginx]);
+    tagged = true;
+    ws = await workspace('blog');
+    siteDir = path.join(ws.dir, 'site');
+    await addFiles(siteDir);
+    const port = await freePort();
+    const spec = await readFile(path.join(ws.dir, 'podvoy.yaml'), 'utf8');
+    const text = spec
+      .replace(/^name: .*$/m, `name: ${uniqueName('siten')}\nimages:\n  nginx: ${plainNginx}`)
+      .replace('publish: 8080', `publish: ${port}`);
+    await play(await ws.writeSpec(text), { roots: ws.roots });
+    base = `http://127.0.0.1:${port}/`;
+  });
+  afterAll(async () => {
+    await ws?.cleanup();
+    if (tagged) await podman(['untag', plainNginx, plainNginx]); // without a name, untag removes every name the image has
+  });
+
+  compressionCases((p) => new URL(p, base).toString(), (rel) => readFile(path.join(siteDir, rel)), 'sidecar', 'blog');
 });

@@ -17,7 +17,7 @@ import { readTemplateSources } from '../../src/pipeline.js';
 const examples = readdirSync(path.join(PACKAGE_ROOT, 'examples'));
 /** Fixed inputs, so the golden files do not depend on where the checkout is. */
 const roots = { stateDir: '/var/lib/podvoy', runDir: '/run/podvoy' };
-const images = { nginx: 'localhost/podvoy/nginx:1.22.1', envoy: 'localhost/podvoy/envoy:1.40.0' };
+const images = { nginx: 'localhost/podvoy/nginx:1.22.1-brotli', envoy: 'localhost/podvoy/envoy:1.40.0' };
 
 describe.each(examples)('example %s', async (example) => {
   const file = path.join(PACKAGE_ROOT, 'examples', example, 'podvoy.yaml');

