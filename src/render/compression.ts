@@ -68,8 +68,8 @@ export const NGINX_COMPRESSION = {
   gzipLevel: LEVEL,
   /**
    * One below the sidecar's: Debian's libbrotli (1.0.9) took about 1.3 ms of CPU at quality 4
-   * for a 100 KiB page where Envoy's (1.1) took 0.9 ms; at 3 it takes what Envoy's 4 does,
-   * for under 1 % more bytes (bench/README.md).
+   * for a 100 KiB page where Envoy's (1.1) took 0.9 ms; at 3 it takes what Envoy's 4 does, for
+   * 1-10 % more bytes, by page (bench/README.md).
    */
   brotliLevel: LEVEL - 1,
   brotliWindow: `${2 ** BROTLI_WINDOW_BITS / 1024}k`,

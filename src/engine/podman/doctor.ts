@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises';
 import { INOTIFY_PER_ENVOY, INOTIFY_RECOMMENDED, inotifyInstanceLimit } from '../host-limits.js';
 import { PodvoyError } from '../../errors.js';
 import type { StateRoots } from '../../mesh/layout.js';
+import { nginxHasBrotli } from '../../mesh/contract.js';
 import { runProgram } from '../exec.js';
 import { ensureDir } from '../files.js';
 import { resolveImages } from './images.js';
@@ -63,7 +64,10 @@ export async function runDoctor(roots: StateRoots): Promise<Check[]> {
   try {
     const images = await resolveImages({});
     envoyImage = images.envoy;
-    checks.push({ name: 'images', ok: true, detail: `${images.nginx}, ${images.envoy}` });
+    const compression = nginxHasBrotli(images.nginx)
+      ? 'nginx compresses the static sites'
+      : "nginx has no brotli modules, so sidecars compress the static sites (scripts/setup installs the modules where the distribution has them)";
+    checks.push({ name: 'images', ok: true, detail: `${images.nginx}, ${images.envoy}; ${compression}` });
   } catch (error) {
     if (!(error instanceof PodvoyError)) throw error;
     checks.push({ name: 'images', ok: false, detail: error.message, fix: 'Run `podvoy images build`.' });
