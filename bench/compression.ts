@@ -1,4 +1,6 @@
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
+import { resolveImages } from '../src/engine/podman/images.js';
+import { nginxHasBrotli } from '../src/mesh/contract.js';
 import type { BenchMesh } from './bench-mesh.js';
 import { cpuDuring } from './cpu.js';
 import { maxRate, type MaxRate } from './load.js';
@@ -6,16 +8,17 @@ import { median, say } from './support.js';
 
 /**
  * Compression through the gateway, side by side: one 100 KiB HTML page fetched by wrk as a
- * client that takes no encoding, gzip, or brotli, which the sidecar compresses on every answer
- * (templates/sidecar-envoy.yaml.hbs); and the same page compressed ahead of time (a .gz file
- * beside it, which nginx sends as it is). The figures are what each costs end to end:
+ * client that takes no encoding, gzip, or brotli, which nginx compresses on every answer when
+ * its image has the brotli modules, else the sidecar (src/render/compression.ts); and the same
+ * page compressed ahead of time (a .gz and a .br file beside it, which nginx sends as they are;
+ * the .br only with the modules). The figures are what each costs end to end:
  * requests/s, bytes on the wire per answer, and CPU per request of each process on the path.
  * Variants are interleaved round by round; each figure is the median of its rounds.
  */
 
 /** The page, as the site serves it; a long blog post, not random bytes. */
 export const PAGE = { path: '/long-read.html', bytes: 100 * 1024 } as const;
-/** The same page with a `.gz` beside it (nginx `gzip_static`). */
+/** The same page with a `.gz` and a `.br` beside it (nginx `gzip_static`, `brotli_static`). */
 const PRECOMPRESSED = '/long-read-gz.html';
 
 export const ENCODINGS = {
@@ -23,6 +26,7 @@ export const ENCODINGS = {
   gzip: { label: 'gzip', accept: 'gzip', path: PAGE.path },
   br: { label: 'br', accept: 'br', path: PAGE.path },
   gzipFile: { label: 'gzip, from a .gz file', accept: 'gzip', path: PRECOMPRESSED },
+  brFile: { label: 'br, from a .br file', accept: 'br', path: PRECOMPRESSED },
 } as const;
 export type Encoding = keyof typeof ENCODINGS;
 
@@ -47,6 +51,8 @@ export interface CompressionFigures {
 
 export interface CompressionResult {
   readonly page: typeof PAGE;
+  /** Who compressed on the fly: nginx (its image has the brotli modules) or the sidecar. */
+  readonly compressedBy: 'nginx' | 'sidecar';
   readonly options: Omit<CompressionOptions, 'processes' | 'groups'>;
   readonly figures: readonly CompressionFigures[];
 }
@@ -76,7 +82,10 @@ export async function measureCompression(mesh: BenchMesh, options: CompressionOp
     [`site${PAGE.path}`]: page,
     [`site${PRECOMPRESSED}`]: page,
     [`site${PRECOMPRESSED}.gz`]: gzipSync(page, { level: 9 }),
+    [`site${PRECOMPRESSED}.br`]: brotliCompressSync(page, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }),
   });
+  // The benchmark's mesh runs the images play picks by default, as this does.
+  const compressedBy = nginxHasBrotli((await resolveImages({})).nginx) ? 'nginx' : 'sidecar';
   const target = (encoding: Encoding) => {
     const { accept, path } = ENCODINGS[encoding];
     return { url: `${mesh.gatewayUrl}${path}`, ...(accept ? { headers: { 'accept-encoding': accept } } : {}) };
@@ -108,5 +117,5 @@ export async function measureCompression(mesh: BenchMesh, options: CompressionOp
       rounds,
     };
   });
-  return { page: PAGE, options: { rounds: options.rounds, maxSeconds: options.maxSeconds }, figures };
+  return { page: PAGE, compressedBy, options: { rounds: options.rounds, maxSeconds: options.maxSeconds }, figures };
 }

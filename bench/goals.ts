@@ -25,6 +25,44 @@ export function linearity(points: readonly { services: number; value: number }[]
   return { expected, actual: p3.value, ok: p3.value <= 1.25 * expected };
 }
 
+/**
+ * The limit that can be approached: podvoy's configuration against a reference Envoy doing the
+ * same hop, measured next to each other in every round: the ratio is the median of the rounds'
+ * ratios, which the machine's drift from one minute to the next moves less than a ratio of medians.
+ */
+export function judgeReference(dataPlane: Results['dataPlane']): Goal[] {
+  const goals: Goal[] = [];
+  const fig = (size: string, path: string) => dataPlane.figures.find((f) => f.size === size && f.path === path);
+  const sizes = [...new Set(dataPlane.figures.map((f) => f.size))];
+  const perRound = (mine: readonly number[], theirs: readonly number[]) => mine.map((v, i) => v / theirs[i]!);
+  const list = (ratios: readonly number[]) => ratios.map((v) => v.toFixed(3)).join(', ');
+  for (const size of sizes) {
+    for (const [ours, ref, what] of [
+      ['b', 'd', "podvoy's sidecar"],
+      ['e', 'f', "podvoy's gateway"],
+    ] as const) {
+      const [o, f] = [fig(size, ours), fig(size, ref)];
+      if (!o || !f) continue;
+      // A met goal gives its figures too: these flip between runs, and the margin is the news.
+      const rpsRounds = perRound(o.maxRounds.map((m) => m.rps), f.maxRounds.map((m) => m.rps));
+      const rps = median(rpsRounds);
+      const rpsFigures = `${rps.toFixed(3)}x, the median of the rounds' ${list(rpsRounds)} (medians ${o.maxRps.toFixed(0)} against ${f.maxRps.toFixed(0)} req/s)`;
+      goals.push(
+        goal(`${size}: ${what} >= 0.95x the max requests/s of a reference Envoy doing the same hop`, rps >= 0.95, () =>
+          `${((0.95 - rps) * 100).toFixed(1)} points: ${rpsFigures}`, rpsFigures),
+      );
+      const p99Rounds = perRound(o.fixedRounds.map((m) => m.p99Ms), f.fixedRounds.map((m) => m.p99Ms));
+      const p99 = median(p99Rounds);
+      const p99Figures = `${p99.toFixed(3)}x the reference's p99 (limit ${(1 / 0.95).toFixed(3)}x), the median of the rounds' ${list(p99Rounds)} (medians ${ms(o.p99Ms)} against ${ms(f.p99Ms)})`;
+      goals.push(
+        goal(`${size}: ${what}'s p99 at ${dataPlane.options.rate} requests/s within 1/0.95 of the reference's`, p99 <= 1 / 0.95, () =>
+          `${((p99 - 1 / 0.95) * 100).toFixed(1)} points: ${p99Figures}`, p99Figures),
+      );
+    }
+  }
+  return goals;
+}
+
 export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
   const goals: Goal[] = [];
   const fig = (size: string, path: string) => r.dataPlane.figures.find((f) => f.size === size && f.path === path)!;
@@ -51,35 +89,7 @@ export function judgeGoals(r: Omit<Results, 'goals'>): Goal[] {
     );
   }
 
-  // The limit that can be approached: podvoy's configuration against a reference Envoy doing the
-  // same hop, measured next to each other in every round: the ratio is the median of the rounds'
-  // ratios, which the machine's drift from one minute to the next moves less than a ratio of medians.
-  const perRound = (mine: readonly number[], theirs: readonly number[]) => mine.map((v, i) => v / theirs[i]!);
-  const list = (ratios: readonly number[]) => ratios.map((v) => v.toFixed(3)).join(', ');
-  for (const size of sizes) {
-    for (const [ours, ref, what] of [
-      ['b', 'd', "podvoy's sidecar"],
-      ['e', 'f', "podvoy's gateway"],
-    ] as const) {
-      const [o, f] = [fig(size, ours), fig(size, ref)];
-      if (!o || !f) continue;
-      // A met goal gives its figures too: these flip between runs, and the margin is the news.
-      const rpsRounds = perRound(o.maxRounds.map((m) => m.rps), f.maxRounds.map((m) => m.rps));
-      const rps = median(rpsRounds);
-      const rpsFigures = `${rps.toFixed(3)}x, the median of the rounds' ${list(rpsRounds)} (medians ${o.maxRps.toFixed(0)} against ${f.maxRps.toFixed(0)} req/s)`;
-      goals.push(
-        goal(`${size}: ${what} >= 0.95x the max requests/s of a reference Envoy doing the same hop`, rps >= 0.95, () =>
-          `${((0.95 - rps) * 100).toFixed(1)} points: ${rpsFigures}`, rpsFigures),
-      );
-      const p99Rounds = perRound(o.fixedRounds.map((m) => m.p99Ms), f.fixedRounds.map((m) => m.p99Ms));
-      const p99 = median(p99Rounds);
-      const p99Figures = `${p99.toFixed(3)}x the reference's p99 (limit ${(1 / 0.95).toFixed(3)}x), the median of the rounds' ${list(p99Rounds)} (medians ${ms(o.p99Ms)} against ${ms(f.p99Ms)})`;
-      goals.push(
-        goal(`${size}: ${what}'s p99 at ${r.dataPlane.options.rate} requests/s within 1/0.95 of the reference's`, p99 <= 1 / 0.95, () =>
-          `${((p99 - 1 / 0.95) * 100).toFixed(1)} points: ${p99Figures}`, p99Figures),
-      );
-    }
-  }
+  goals.push(...judgeReference(r.dataPlane));
 
   goals.push(...judgeMtls(r.mtls));
 

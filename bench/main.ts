@@ -8,14 +8,14 @@ import { parentPid } from './cpu.js';
 import { measureDataPlane } from './dataplane.js';
 import { measureCli } from './cli.js';
 import { measureDeploy } from './deploy.js';
-import { judgeGoals } from './goals.js';
+import { judgeGoals, judgeReference } from './goals.js';
 import { measureKube } from './kube.js';
 import { describeHost, describeMachine } from './machine.js';
 import { envoyHeap, rssOf } from './memory.js';
 import { measureMeshChanges, type MeshChangeTarget } from './mesh-change.js';
 import { measureMtls } from './mtls.js';
 import { measureObservability, renderObservability } from './observe.js';
-import { renderKube, renderMtls, writeResults } from './report.js';
+import { compressionSection, dataPlaneSection, renderKube, renderMtls, writeResults } from './report.js';
 import { judgeMtls } from './goals.js';
 import type { MemoryRow, Results } from './results.js';
 import { measureScale } from './scale.js';
@@ -38,6 +38,39 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const { ms, value } = await timed(fn);
   wall[name] = ms / 1000;
   return value;
+}
+
+/**
+ * BENCH_ONLY=dataplane: the data plane (with the reference Envoys and the tries) and compression
+ * alone, written to results/dataplane.{json,md}: for trying a change to podvoy's Envoy or nginx
+ * configuration in about 8 minutes instead of a full run.
+ */
+async function dataPlaneOnly(): Promise<void> {
+  const mesh = await section('mesh up', playBenchMesh);
+  const pids = await containerPids(mesh.name);
+  const machine = await describeMachine(`${mesh.pods.gateway}-envoy`, `${mesh.pods.site}-nginx`);
+  const onPaths = { gateway: `${mesh.pods.gateway}-envoy`, sidecar: `${mesh.pods.site}-envoy`, nginx: `${mesh.pods.site}-nginx` };
+  const processes = Object.fromEntries(Object.entries(onPaths).map(([k, c]) => [k, pids[c]!]));
+  const groups = { conmon: await Promise.all(Object.values(processes).map(parentPid)) };
+  const dataPlane = await section('data plane', () => measureDataPlane(mesh, { ...settings, processes, groups }));
+  const compression = await section('compression', () => measureCompression(mesh, { rounds: settings.rounds, maxSeconds: settings.maxSeconds, processes, groups }));
+  await mesh.ws.cleanup();
+  const goals = judgeReference(dataPlane);
+  const markdown = [
+    '# podvoy benchmark: data plane only',
+    '',
+    `${machine.date} - ${machine.cores} cores (${machine.cpu}); Envoy ${machine.envoy}, nginx ${machine.nginx} (images: ${machine.images.join(', ')}); wrk ${machine.wrk}, h2load ${machine.h2load}.`,
+    '',
+    ...goals.map((g) => `- ${g.goal}: **${g.verdict}**`),
+    '',
+    ...dataPlaneSection(dataPlane),
+    ...compressionSection(compression),
+  ].join('\n');
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+  const name = `dataplane${quick ? '.quick' : ''}`;
+  await writeFile(path.join(dir, `${name}.json`), `${JSON.stringify({ machine, dataPlane, compression, goals, wallSeconds: wall }, null, 2)}\n`);
+  await writeFile(path.join(dir, `${name}.md`), markdown);
+  process.stdout.write(`${markdown}\n`);
 }
 
 /** BENCH_ONLY=mtls: the mTLS section alone, written to results/mtls.{json,md}. */
@@ -112,6 +145,7 @@ function changeTargetOf(mesh: BenchMesh): MeshChangeTarget {
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_ONLY === 'dataplane') return dataPlaneOnly();
   if (process.env.BENCH_ONLY === 'mtls') return mtlsOnly();
   if (process.env.BENCH_ONLY === 'observe') return observeOnly();
   if (process.env.BENCH_ONLY === 'kube') return kubeOnly();

@@ -26,8 +26,6 @@ export function renderMarkdown(r: Results): string {
   const sec = r.meshChangeCliMtls;
   const rounds = (podvoy: ((q: (typeof d.rounds)[number]) => number) | undefined, bare: (q: (typeof d.rounds)[number]) => number) =>
     `${podvoy ? d.rounds.map((q) => s(podvoy(q))).join(', ') : '-'} \\| ${d.rounds.map((q) => s(bare(q))).join(', ')}`;
-  // The reference Envoy's column has figures on the paths that have one.
-  const cpuLabels = [...new Set(dp.figures.flatMap((x) => Object.keys(x.cpuUsPerRequest)))];
   const out: string[] = [];
   out.push(
     '# podvoy benchmark',
@@ -40,39 +38,7 @@ export function renderMarkdown(r: Results): string {
     '',
     ...r.goals.map((g) => `- ${g.goal}: **${g.verdict}**`),
     '',
-    '## 1. Data plane',
-    '',
-    `Maximum rate: wrk, ${MAX_LOAD.threads} thread, ${MAX_LOAD.connections} connections, ${dp.options.maxSeconds} s. ` +
-      `Latency: h2load at a fixed ${dp.options.rate} requests/s (${FIXED_LOAD.clients} HTTP/1.1 connections), ${dp.options.fixedSeconds} s. ` +
-      `Paths interleaved (each of podvoy's Envoys next to its reference, the order reversed every other round), median of ${dp.options.rounds} rounds (the goals against a reference take the median of the rounds' ratios); (a), (b), (d), (h), (i), (j) run inside the site pod's network namespace, (e), (f), (g) inside the gateway pod's, (c) from the host to the gateway's HTTP port. ` +
-      'A reference Envoy is the smallest configuration that does the same hop (one listener, one route, one static cluster, no access log, the same concurrency), ' +
-      "run as podvoy runs its Envoys: from the same image, in a container of the pod it is compared in, with the same user and security settings: " +
-      "(b) against (d) is what podvoy's sidecar configuration costs, (e) against (f) its gateway's. The tries, with the small file: (g) against (f) is HTTP/1.1 against HTTP/2 from the gateway to the sidecars; (i) against (h) a unix socket against loopback TCP between a sidecar and nginx (a second nginx serving the same site on both); " +
-      '(j) against (d) what running in a container costs the same Envoy.',
-    '',
-    table(
-      ['file', 'path', 'max req/s', 'x (a)', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'errors'],
-      dp.figures.map((x) => [
-        x.size,
-        `(${x.path}) ${PATHS[x.path]}`,
-        f(x.maxRps),
-        f(x.rpsRatio, 2),
-        f(x.p50Ms, 3),
-        f(x.p99Ms, 3),
-        f(x.addedP50Ms, 3),
-        f(x.addedP99Ms, 3),
-        x.maxRounds.reduce((n, q) => n + q.errors, 0) + x.fixedRounds.reduce((n, q) => n + q.failed, 0),
-      ]),
-    ),
-    '',
-    'CPU per request at the maximum rate (each process tree\'s user + system time from /proc, divided by the requests served), ' +
-      'and how busy all cores were (the load generator included):',
-    '',
-    table(
-      ['file', 'path', ...cpuLabels.map((k) => `${k} CPU µs/req`), 'cores busy %'],
-      dp.figures.map((x) => [x.size, `(${x.path})`, ...cpuLabels.map((k) => (k in x.cpuUsPerRequest ? f(x.cpuUsPerRequest[k]!, 1) : '-')), f(x.machineBusy * 100)]),
-    ),
-    '',
+    ...dataPlaneSection(dp),
     ...renderMtls(r.mtls),
     '## 2. Deploy (the blog example behind a gateway)',
     '',
@@ -168,13 +134,54 @@ export function renderMarkdown(r: Results): string {
   return out.join('\n');
 }
 
+/** Section 1: every path's rate, latency and CPU per request. */
+export function dataPlaneSection(dp: Results['dataPlane']): string[] {
+  // The reference Envoy's column has figures on the paths that have one.
+  const cpuLabels = [...new Set(dp.figures.flatMap((x) => Object.keys(x.cpuUsPerRequest)))];
+  return [
+    '## 1. Data plane',
+    '',
+    `Maximum rate: wrk, ${MAX_LOAD.threads} thread, ${MAX_LOAD.connections} connections, ${dp.options.maxSeconds} s. ` +
+      `Latency: h2load at a fixed ${dp.options.rate} requests/s (${FIXED_LOAD.clients} HTTP/1.1 connections), ${dp.options.fixedSeconds} s. ` +
+      `Paths interleaved (each of podvoy's Envoys next to its reference, the order reversed every other round), median of ${dp.options.rounds} rounds (the goals against a reference take the median of the rounds' ratios); (a), (b), (d), (h), (i), (j) run inside the site pod's network namespace, (e), (f), (g) inside the gateway pod's, (c) from the host to the gateway's HTTP port. ` +
+      'A reference Envoy is the smallest configuration that does the same hop (one listener, one route, one static cluster, no access log, the same concurrency), ' +
+      "run as podvoy runs its Envoys: from the same image, in a container of the pod it is compared in, with the same user and security settings: " +
+      "(b) against (d) is what podvoy's sidecar configuration costs, (e) against (f) its gateway's. The tries, with the small file: (g) against (f) is HTTP/1.1 against HTTP/2 from the gateway to the sidecars; (i) against (h) a unix socket against loopback TCP between a sidecar and nginx (a second nginx serving the same site on both); " +
+      '(j) against (d) what running in a container costs the same Envoy.',
+    '',
+    table(
+      ['file', 'path', 'max req/s', 'x (a)', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'errors'],
+      dp.figures.map((x) => [
+        x.size,
+        `(${x.path}) ${PATHS[x.path]}`,
+        f(x.maxRps),
+        f(x.rpsRatio, 2),
+        f(x.p50Ms, 3),
+        f(x.p99Ms, 3),
+        f(x.addedP50Ms, 3),
+        f(x.addedP99Ms, 3),
+        x.maxRounds.reduce((n, q) => n + q.errors, 0) + x.fixedRounds.reduce((n, q) => n + q.failed, 0),
+      ]),
+    ),
+    '',
+    'CPU per request at the maximum rate (each process tree\'s user + system time from /proc, divided by the requests served), ' +
+      'and how busy all cores were (the load generator included):',
+    '',
+    table(
+      ['file', 'path', ...cpuLabels.map((k) => `${k} CPU µs/req`), 'cores busy %'],
+      dp.figures.map((x) => [x.size, `(${x.path})`, ...cpuLabels.map((k) => (k in x.cpuUsPerRequest ? f(x.cpuUsPerRequest[k]!, 1) : '-')), f(x.machineBusy * 100)]),
+    ),
+    '',
+  ];
+}
+
 export function compressionSection(c: NonNullable<Results['compression']>): string[] {
   const labels = Object.keys(c.figures[0]?.cpuUsPerRequest ?? {});
   const identity = c.figures.find((x) => x.encoding === 'identity');
   return [
     `## 6. Compression (a ${c.page.bytes / 1024} KiB HTML page through the gateway)`,
     '',
-    `wrk as in section 1 (${c.options.maxSeconds} s), with Accept-Encoding as shown; the sidecar compresses, except the page with a .gz file beside it, which nginx sends as it is. ` +
+    `wrk as in section 1 (${c.options.maxSeconds} s), with Accept-Encoding as shown; ${c.compressedBy === 'nginx' ? 'nginx compresses (its image has the brotli modules)' : 'the sidecar compresses (the nginx image has no brotli modules)'}, except the page with a .gz and a .br file beside it, which nginx sends as they are${c.compressedBy === 'nginx' ? '' : ' (the .br only with the modules; here the sidecar makes brotli)'}. ` +
       `Encodings interleaved, median of ${c.options.rounds} rounds. Bytes are what wrk read per answer, headers included.`,
     '',
     table(
