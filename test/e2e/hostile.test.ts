@@ -11,11 +11,11 @@ import { request } from 'undici';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxTestArgs } from '../../src/engine/podman/args.js';
+import { resolveImages } from '../../src/engine/podman/images.js';
 import { play, render, type PlayResult } from '../../src/index.js';
 import { freePort, podmanJson, uniqueName, workspace, type Workspace } from '../support/e2e.js';
 
 const exec = promisify(execFile);
-const NGINX_IMAGE = 'localhost/podvoy/nginx:1.22.1';
 
 /** Runs podman and returns its exit code and what it said, failing or not. */
 async function podmanRun(args: readonly string[]): Promise<{ code: number; said: string }> {
@@ -30,11 +30,12 @@ async function podmanRun(args: readonly string[]): Promise<{ code: number; said:
 
 describe('hostile input against the real readers', () => {
   let ws: Workspace;
+  /** The nginx image play picks, which the rendered configs are made for (its modules, say). */
+  let nginxImage = '';
 
   beforeAll(async () => {
     ws = await workspace('mesh');
-    const image = await podmanRun(['image', 'exists', NGINX_IMAGE]);
-    if (image.code !== 0) throw new Error(`${NGINX_IMAGE} is missing. Run scripts/setup (or podvoy images build).`);
+    nginxImage = (await resolveImages({})).nginx;
   });
   afterAll(async () => ws.cleanup());
 
@@ -46,8 +47,8 @@ describe('hostile input against the real readers', () => {
     const bad = path.join(ws.dir, 'bad.conf');
     await writeFile(good, conf.content);
     await writeFile(bad, conf.content.replace('location ^~ /blog-api/', 'location /'));
-    expect(await podmanRun(nginxTestArgs(NGINX_IMAGE, good))).toEqual({ code: 0, said: '' });
-    const refused = await podmanRun(nginxTestArgs(NGINX_IMAGE, bad));
+    expect(await podmanRun(nginxTestArgs(nginxImage, good))).toEqual({ code: 0, said: '' });
+    const refused = await podmanRun(nginxTestArgs(nginxImage, bad));
     expect(refused.code).not.toBe(0);
     expect(refused.said).toContain('duplicate location "/"');
   });
@@ -94,7 +95,7 @@ describe('hostile input against the real readers', () => {
     it('takes every environment value the spec accepts, byte for byte', async () => {
       const name = uniqueName('env');
       const env = Object.entries(accepted).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`);
-      const file = await ws.writeSpec([`name: ${name}`, 'services:', '  app:', `    image: ${NGINX_IMAGE}`, '    port: 3000', '    env:', ...env, ''].join('\n'));
+      const file = await ws.writeSpec([`name: ${name}`, 'services:', '  app:', `    image: ${nginxImage}`, '    port: 3000', '    env:', ...env, ''].join('\n'));
       const podYaml = (await render(file, { roots: ws.roots })).find((f) => f.path.endsWith('pod.yaml'))!.content;
       await makeMounts(podYaml);
       const made = await createPod(podYaml);
@@ -134,7 +135,7 @@ describe('hostile input against the real readers', () => {
         'spec:',
         '  containers:',
         '  - name: app',
-        `    image: "${NGINX_IMAGE}"`,
+        `    image: "${nginxImage}"`,
         `    env: [{name: A, value: "x${char}y"}]`,
         '',
       ].join('\n');
