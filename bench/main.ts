@@ -41,17 +41,26 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * The processes on the measured paths, whose CPU the data plane and compression read: the
+ * gateway's and the site's Envoys, the site's nginx, and their conmons (podman's k8s-file log
+ * driver: each conmon writes every access-log line to disk).
+ */
+async function processesOnPaths(mesh: BenchMesh, pids: Record<string, number>) {
+  const onPaths = { gateway: `${mesh.pods.gateway}-envoy`, sidecar: `${mesh.pods.site}-envoy`, nginx: `${mesh.pods.site}-nginx` };
+  const processes = Object.fromEntries(Object.entries(onPaths).map(([k, c]) => [k, pids[c]!]));
+  const groups = { conmon: await Promise.all(Object.values(processes).map(parentPid)) };
+  return { onPaths, processes, groups };
+}
+
+/**
  * BENCH_ONLY=dataplane: the data plane (with the reference Envoys and the tries) and compression
  * alone, written to results/dataplane.{json,md}: for trying a change to podvoy's Envoy or nginx
  * configuration in about 8 minutes instead of a full run.
  */
 async function dataPlaneOnly(): Promise<void> {
   const mesh = await section('mesh up', playBenchMesh);
-  const pids = await containerPids(mesh.name);
   const machine = await describeMachine(`${mesh.pods.gateway}-envoy`, `${mesh.pods.site}-nginx`);
-  const onPaths = { gateway: `${mesh.pods.gateway}-envoy`, sidecar: `${mesh.pods.site}-envoy`, nginx: `${mesh.pods.site}-nginx` };
-  const processes = Object.fromEntries(Object.entries(onPaths).map(([k, c]) => [k, pids[c]!]));
-  const groups = { conmon: await Promise.all(Object.values(processes).map(parentPid)) };
+  const { processes, groups } = await processesOnPaths(mesh, await containerPids(mesh.name));
   const dataPlane = await section('data plane', () => measureDataPlane(mesh, { ...settings, processes, groups }));
   const compression = await section('compression', () => measureCompression(mesh, { rounds: settings.rounds, maxSeconds: settings.maxSeconds, processes, groups }));
   await mesh.ws.cleanup();
@@ -163,10 +172,7 @@ async function main(): Promise<void> {
       ['gateway', 'site', 'alt'].map(async (service) => [container(service, 'envoy'), await envoyHeap(podPaths(mesh.ws.roots, mesh.name, mesh.pods[service]!).adminSocket)] as const),
     ),
   );
-  const onPaths = { gateway: container('gateway', 'envoy'), sidecar: container('site', 'envoy'), nginx: container('site', 'nginx') };
-  const processes = Object.fromEntries(Object.entries(onPaths).map(([k, c]) => [k, pids[c]!]));
-  // podman's k8s-file log driver: each container's conmon writes every access-log line to disk.
-  const groups = { conmon: await Promise.all(Object.values(processes).map(parentPid)) };
+  const { onPaths, processes, groups } = await processesOnPaths(mesh, pids);
   const dataPlane = await section('data plane', () => measureDataPlane(mesh, { ...settings, processes, groups }));
   const compression = await section('compression', () => measureCompression(mesh, { rounds: settings.rounds, maxSeconds: settings.maxSeconds, processes, groups }));
   const secure = await section('mTLS mesh up', () => playBenchMesh({ mtls: true }));
