@@ -3,6 +3,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resolveImages } from '../../src/engine/podman/images.js';
 import { podman } from '../../src/engine/podman/podman.js';
 import { removePods } from '../../src/engine/podman/pods.js';
 import { podmanLines, uniqueName } from '../support/e2e.js';
@@ -23,9 +24,9 @@ describe('removing pods', () => {
   const podWithContainer = async () => {
     const pod = uniqueName('rm');
     pods.push(pod);
-    const [image] = await podmanLines('images', '--filter', 'reference=localhost/podvoy/nginx', '--format', '{{.Repository}}:{{.Tag}}');
+    const image = (await resolveImages({})).nginx;
     await podman(['pod', 'create', '--name', pod]);
-    await podman(['create', '--pod', pod, '--name', `${pod}-app`, image!, 'sleep', '60']);
+    await podman(['create', '--pod', pod, '--name', `${pod}-app`, image, 'sleep', '60']);
     await podman(['pod', 'start', pod]);
     return pod;
   };
